@@ -1,2 +1,163 @@
-def main(argv=None):
+"""The ``foedsim`` command line: a thin layer over ``model`` and ``analysis``.
+
+Every sub-command is a small function; errors a user can fix (a wrong scenario file, a missing
+data file) are printed as one line to stderr with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from model.errors import FoedsimError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def format_table(rows: Sequence[dict[str, object]], max_width: int = 60) -> str:
+    """Render rows as a plain fixed-width terminal table (long cells are cut with '…')."""
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+
+    def cell(v: object) -> str:
+        s = f"{v:,.0f}" if isinstance(v, float) and abs(v) >= 1000 else str(v)
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    cells = [[cell(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _scenario_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
+    return files
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate scenario files; print one line per file."""
+    from model.scenario import load_scenario
+
+    failed = 0
+    for f in _scenario_files(args.files):
+        try:
+            sc = load_scenario(f)
+        except FoedsimError as exc:
+            print(f"FAIL {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        extra = ", ".join(f"{k}={v}" for k, v in sc.overrides().items())
+        print(f"ok   {f}: scenario '{sc.name}' {sc.start}..{sc.end}" + (f" ({extra})" if extra else ""))
+    if failed:
+        print(f"{failed} scenario file(s) invalid", file=sys.stderr)
+        return 2
     return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """Print the parameter registry."""
+    from model.parameters import REGISTRY
+
+    if args.format == "csv":
+        print(REGISTRY.to_csv(), end="")
+    elif args.format == "md":
+        print(REGISTRY.to_markdown(), end="")
+    else:
+        rows = [{k: r[k] for k in ("name", "role", "default", "unit", "range", "source or assumption")} for r in REGISTRY.rows()]
+        print(format_table(rows))
+    return 0
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    """Print the KPI dictionary."""
+    from model.kpis import kpi_markdown, kpi_rows
+
+    if args.format == "md":
+        print(kpi_markdown(), end="")
+    else:
+        print(format_table(kpi_rows(), max_width=70))
+    return 0
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    """Print the service catalogue summary."""
+    from model.catalogue import load_catalogue
+
+    summary = load_catalogue().summary()
+    if args.format == "csv":
+        print(summary.to_csv(index=False), end="")
+    else:
+        print(format_table(summary.to_dict("records")))
+    return 0
+
+
+def cmd_main(args: argparse.Namespace) -> int:
+    """The quick-start job: validate every shipped scenario, then summarise the catalogue."""
+    rc = cmd_check(argparse.Namespace(files=[args.scenarios]))
+    if rc:
+        return rc
+    print()
+    return cmd_catalogue(argparse.Namespace(format="text"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="foedsim",
+        description="Agent-based simulation of Germany's federal administrative workload.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate scenario files (exit 2 on the first error per file)")
+    p.add_argument("files", nargs="+", help="scenario TOML files or folders")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("params", help="print the parameter registry")
+    p.add_argument("--format", choices=("text", "csv", "md"), default="text")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("kpis", help="print the KPI dictionary")
+    p.add_argument("--format", choices=("text", "md"), default="text")
+    p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("catalogue", help="print the service catalogue summary")
+    p.add_argument("--format", choices=("text", "csv"), default="text")
+    p.set_defaults(func=cmd_catalogue)
+
+    p = sub.add_parser("main", help="the quick-start job of the README")
+    p.add_argument("--scenarios", default="scenarios", help="folder of scenario files")
+    p.set_defaults(func=cmd_main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from model import __version__
+
+        print(f"foedsim {__version__}")
+        return 0
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except FoedsimError as exc:
+        print(f"foedsim: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:  # e.g. `foedsim params | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The KPI dictionary: name, unit, aggregation and meaning of every reported KPI.
+
+One place for every KPI the project reports. The run tables (``kpis`` table: one row per
+year x KPI x breakdown) use these names; the comparison, figures and report read them from
+here. Later issues add KPIs; none is ever redefined (a test checks names are unique and that
+every KPI a run writes is defined here).
+
+Aggregations over a model year (weeks of that year):
+
+- ``year_end``: the value in the last week of the year (stocks such as backlog).
+- ``year_mean``: the mean over the weeks of the year (levels such as staff FTE).
+- ``year_sum``: the sum over the weeks of the year (flows such as arrivals or cost).
+- ``year_case_weighted_mean``: the mean over the cases completed in the year (lead time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from model.parameters import markdown_table
+
+Aggregation = Literal["year_end", "year_mean", "year_sum", "year_case_weighted_mean"]
+AGGREGATIONS: tuple[str, ...] = ("year_end", "year_mean", "year_sum", "year_case_weighted_mean")
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One key performance indicator.
+
+    Attributes:
+        name: Column / KPI name (snake_case, unit suffix where it helps).
+        unit: Unit of the value.
+        aggregation: How weekly values become a yearly value (see module docstring).
+        meaning: What it measures, in one or two plain sentences.
+        better: ``lower``, ``higher`` or ``neutral`` (for sentences and colour scales).
+        services: Which services it covers: ``application``, ``running_case`` or ``all``.
+        issue: The issue that introduced it (for the changelog of the dictionary).
+    """
+
+    name: str
+    unit: str
+    aggregation: Aggregation
+    meaning: str
+    better: Literal["lower", "higher", "neutral"]
+    services: Literal["application", "running_case", "all"]
+    issue: int
+
+
+# fmt: off
+KPIS: tuple[KPI, ...] = (
+    # --- workload and service (weekly engine, issue 3) -------------------------------------
+    KPI("arrivals_cases", "cases", "year_sum", "New cases arriving (applications, or case-years of running cases due for work).", "neutral", "all", 3),  # noqa: E501
+    KPI("completions_cases", "cases", "year_sum", "Cases decided (applications) or case-years worked (running cases).", "higher", "all", 3),  # noqa: E501
+    KPI("backlog_cases", "cases", "year_end", "Open applications waiting for a decision at the end of the year.", "lower", "application", 3),  # noqa: E501
+    KPI("overdue_reviews_cases", "case-years", "year_end", "Running cases whose due review or recalculation has not been done (the backlog of running-case services; they have no application lead time).", "lower", "running_case", 3),  # noqa: E501
+    KPI("lead_time_weeks", "weeks", "year_case_weighted_mean", "Mean time from arrival to decision over the applications decided in the year.", "lower", "application", 3),  # noqa: E501
+    KPI("share_cases_lead_over_4w", "1", "year_case_weighted_mean", "Share of decided applications handled in agencies whose weekly lead time exceeded 4 weeks.", "lower", "application", 3),  # noqa: E501
+    KPI("share_cases_lead_over_8w", "1", "year_case_weighted_mean", "As above, over 8 weeks.", "lower", "application", 3),  # noqa: E501
+    KPI("share_cases_lead_over_12w", "1", "year_case_weighted_mean", "As above, over 12 weeks.", "lower", "application", 3),  # noqa: E501
+    KPI("staff_fte", "FTE", "year_mean", "Full-time equivalents working on the modelled services.", "neutral", "all", 3),  # noqa: E501
+    KPI("utilisation", "1", "year_mean", "Staff minutes used over staff minutes available.", "neutral", "all", 3),  # noqa: E501
+    # --- staff decline (issue 5) -----------------------------------------------------------
+    KPI("staff_persons", "persons", "year_end", "Staff (heads) working on the modelled services.", "neutral", "all", 5),  # noqa: E501
+    KPI("staff_mean_age_years", "years", "year_end", "Mean age of that staff.", "neutral", "all", 5),  # noqa: E501
+    KPI("retirements_persons", "persons", "year_sum", "Staff who retired in the year.", "neutral", "all", 5),  # noqa: E501
+    KPI("other_leavers_persons", "persons", "year_sum", "Staff who left for other reasons.", "neutral", "all", 5),  # noqa: E501
+    KPI("hires_persons", "persons", "year_sum", "Staff hired.", "neutral", "all", 5),  # noqa: E501
+    KPI("unfilled_posts_fte", "FTE", "year_end", "Budgeted positions without a person.", "lower", "all", 5),  # noqa: E501
+    KPI("staff_needed_fte", "FTE", "year_mean", "FTE needed to hold the 2023 lead times at this year's demand.", "neutral", "all", 5),  # noqa: E501
+    KPI("staff_gap_fte", "FTE", "year_mean", "Staff needed minus staff available (positive: too few).", "lower", "all", 5),  # noqa: E501
+    # --- execution modes (issue 6) ---------------------------------------------------------
+    KPI("fte_freed_local_tasks", "FTE", "year_end", "Municipal FTE freed by centralisation and moved to local tasks.", "higher", "all", 6),  # noqa: E501
+    KPI("automated_share", "1", "year_case_weighted_mean", "Share of cases decided without staff time (Dunkelverarbeitung).", "higher", "all", 6),  # noqa: E501
+    KPI("efa_adoption_share", "1", "year_end", "Share of responsible agencies using the EfA online service, nationwide.", "higher", "all", 6),  # noqa: E501
+    # --- cost, citizen time, CO2 (issue 7) -------------------------------------------------
+    KPI("cost_total_eur", "EUR (2025 prices)", "year_sum", "Erfüllungsaufwand of the administration: personnel, overhead, workplace, IT and migration costs.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_personnel_eur", "EUR (2025 prices)", "year_sum", "Staff hours x Leitfaden wage rate of the executing level, plus overhead and workplace costs.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_it_eur", "EUR (2025 prices)", "year_sum", "IT costs: decentral procedures, platform build, run and per-case costs.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_migration_eur", "EUR (2025 prices)", "year_sum", "One-off costs of moving a service to another mode.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_discounted_eur", "EUR (2025 present value)", "year_sum", "Total cost discounted to 2025 at the registry's discount rate.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_per_case_eur", "EUR/case", "year_case_weighted_mean", "Total cost over completed cases.", "lower", "all", 7),  # noqa: E501
+    KPI("citizen_hours", "h", "year_sum", "Citizens' time for trips to offices (Leitfaden Wegezeiten).", "lower", "all", 7),  # noqa: E501
+    KPI("co2_tonnes", "t CO2", "year_sum", "CO2 of citizens' trips to offices.", "lower", "all", 7),  # noqa: E501
+)
+# fmt: on
+
+KPI_BY_NAME: dict[str, KPI] = {k.name: k for k in KPIS}
+
+
+def kpi_rows() -> list[dict[str, str]]:
+    """Return the dictionary as rows of strings (for CSV, Markdown and the terminal)."""
+    return [
+        {
+            "name": k.name,
+            "unit": k.unit,
+            "aggregation": k.aggregation,
+            "better": k.better,
+            "services": k.services,
+            "issue": str(k.issue),
+            "meaning": k.meaning,
+        }
+        for k in KPIS
+    ]
+
+
+def kpi_markdown() -> str:
+    """Render the KPI dictionary as a Markdown table."""
+    return markdown_table(kpi_rows())

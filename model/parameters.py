@@ -1,0 +1,249 @@
+"""The parameter registry: every model parameter in one place.
+
+Each parameter has a default, a unit, and either a source or an assumption with a range
+(``low <= default <= high``) and a one-line reason. Its *role* says how it is used:
+
+- ``constant``: a sourced fact or a definition; scenarios may not change it.
+- ``uncertainty``: something we do not know well; batches sample it between ``low`` and
+  ``high`` (a batch may narrow, never widen, the range); scenarios may set it.
+- ``lever``: a policy choice that scenarios set (a granularity, a reform date, a mode).
+
+Ranges live only here. Batch files and scenarios refer to parameters by name. The registry is
+printed by ``foedsim params`` and rendered into docs/PARAMETERS.md.
+
+Later modules add their parameters to ``PARAMETERS`` below, one per line, grouped by the module
+that reads them (in the style of Covasim's ``parameters.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["constant", "uncertainty", "lever"]
+ROLES: tuple[Role, ...] = ("constant", "uncertainty", "lever")
+
+Value = float | int | str | bool
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter.
+
+    Attributes:
+        name: Identifier used in code, scenario files and batch designs (snake_case).
+        default: Default value.
+        unit: Unit of the value (``"1"`` for dimensionless shares).
+        description: What the parameter means, in one sentence.
+        role: ``constant``, ``uncertainty`` or ``lever``.
+        module: The model module that reads it (intake, processing, staffing, ...).
+        source: Citation when the value is sourced (outlet, table, year).
+        assumption: One-line reason when the value is an assumption.
+        low: Lower end of the plausible range (required for assumptions and uncertainties).
+        high: Upper end of the plausible range.
+        bounds: Hard validity limits ``(min, max)`` for any value a scenario may set; values
+            outside are meaningless (a share above 1). Defaults to ``(low, high)``.
+        choices: Allowed values of a categorical parameter.
+    """
+
+    name: str
+    default: Value
+    unit: str
+    description: str
+    role: Role
+    module: str
+    source: str | None = None
+    assumption: str | None = None
+    low: float | None = None
+    high: float | None = None
+    bounds: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def is_categorical(self) -> bool:
+        """True if the parameter takes one of a fixed set of values."""
+        return self.choices is not None
+
+    @property
+    def valid_range(self) -> tuple[float, float] | None:
+        """The range a scenario value must lie in (hard bounds, else the plausible range)."""
+        if self.bounds is not None:
+            return self.bounds
+        if self.low is not None and self.high is not None:
+            return (self.low, self.high)
+        return None
+
+    @property
+    def provenance(self) -> str:
+        """``source: ...`` or ``assumption: ... (range low-high)`` for tables."""
+        if self.source:
+            return f"source: {self.source}"
+        return f"assumption: {self.assumption} (range {self.low}-{self.high})"
+
+    def problems(self) -> list[str]:
+        """Return what is wrong with this definition (empty when it is well formed)."""
+        out: list[str] = []
+        if self.role not in ROLES:
+            out.append(f"role {self.role!r} is not one of {', '.join(ROLES)}")
+        if not self.source and not self.assumption:
+            out.append("has neither a source nor an assumption")
+        if self.assumption and not self.source and not self.is_categorical:
+            if self.low is None or self.high is None:
+                out.append("is an assumption without a low-high range")
+        if self.is_categorical:
+            if self.default not in (self.choices or ()):
+                out.append(f"default {self.default!r} is not among its choices")
+        elif isinstance(self.default, bool) or not isinstance(self.default, int | float):
+            out.append("a non-categorical parameter must have a numeric default")
+        else:
+            if self.role == "uncertainty" and (self.low is None or self.high is None):
+                out.append("is an uncertainty without a low-high range")
+            if self.low is not None and self.high is not None:
+                if not self.low <= self.default <= self.high:
+                    out.append(f"default {self.default} is outside its range {self.low}-{self.high}")
+            rng = self.valid_range
+            if rng is not None and not rng[0] <= self.default <= rng[1]:
+                out.append(f"default {self.default} is outside its bounds {rng}")
+        if self.assumption and len(self.assumption.splitlines()) > 1:
+            out.append("the assumption's reason must be one line")
+        return out
+
+    def check_value(self, value: object) -> str | None:
+        """Return why ``value`` is not allowed for this parameter, or None if it is.
+
+        Args:
+            value: A value from a scenario file (already parsed from TOML).
+        """
+        if self.role == "constant":
+            return f"is a sourced constant ({self.source}) and cannot be set by a scenario"
+        if self.is_categorical:
+            if value not in (self.choices or ()):
+                return f"must be one of {', '.join(map(repr, self.choices or ()))}"
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number in {self.unit}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        rng = self.valid_range
+        if rng is not None and not rng[0] <= value <= rng[1]:
+            return f"must lie between {rng[0]} and {rng[1]} ({self.unit})"
+        return None
+
+
+@dataclass(frozen=True)
+class Registry(Mapping[str, Parameter]):
+    """An ordered, read-only collection of parameters keyed by name."""
+
+    parameters: tuple[Parameter, ...]
+    _by_name: dict[str, Parameter] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Parameter] = {}
+        for p in self.parameters:
+            if p.name in by_name:
+                raise ValueError(f"parameter {p.name!r} is defined twice in the registry")
+            by_name[p.name] = p
+        object.__setattr__(self, "_by_name", by_name)
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def defaults(self) -> dict[str, Value]:
+        """Return ``{name: default}`` for every parameter."""
+        return {p.name: p.default for p in self.parameters}
+
+    def by_role(self, role: Role) -> list[Parameter]:
+        """Return the parameters of one role, in registry order."""
+        return [p for p in self.parameters if p.role == role]
+
+    def problems(self) -> list[str]:
+        """Return every definition problem as ``name: problem`` lines."""
+        return [f"{p.name}: {msg}" for p in self.parameters for msg in p.problems()]
+
+    def rows(self) -> list[dict[str, str]]:
+        """Return the registry as table rows of strings (for CSV, Markdown and the terminal)."""
+        rows = []
+        for p in self.parameters:
+            rows.append(
+                {
+                    "name": p.name,
+                    "role": p.role,
+                    "default": _fmt(p.default),
+                    "unit": p.unit,
+                    "range": (
+                        " | ".join(p.choices)
+                        if p.choices
+                        else (f"{_fmt(p.low)}-{_fmt(p.high)}" if p.low is not None else "")
+                    ),
+                    "module": p.module,
+                    "description": p.description,
+                    "source or assumption": p.provenance,
+                }
+            )
+        return rows
+
+    def to_csv(self) -> str:
+        """Render the registry as CSV text."""
+        buf = io.StringIO()
+        rows = self.rows()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+
+    def to_markdown(self) -> str:
+        """Render the registry as a Markdown table."""
+        return markdown_table(self.rows())
+
+
+def markdown_table(rows: Iterable[Mapping[str, str]]) -> str:
+    """Render rows of strings as a GitHub Markdown table (pipes in cells escaped)."""
+    rows = list(rows)
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(str(r[c]).replace("|", "\\|") for c in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v)) if abs(v) >= 1000 else f"{v:g}"
+    return "" if v is None else str(v)
+
+
+# Sources cited more than once.
+_LEITFADEN = (
+    "Destatis, Leitfaden Erfüllungsaufwand (Stand 2025): 1 Personenjahr = 200 days = 1,600 h "
+    "(FACTS.md B.1)"
+)
+
+# fmt: off
+PARAMETERS: tuple[Parameter, ...] = (
+    # --- time ------------------------------------------------------------------------------
+    Parameter("weeks_per_year", 52, "weeks/yr", "Weeks per model year in the weekly capacity formula.", "constant", "processing", source="definition: the weekly engine steps 52 weeks a year (ISO years with 53 weeks add one week at the same rates)"),  # noqa: E501
+    Parameter("fte_hours_per_year", 1600, "h/FTE-yr", "Productive hours of one full-time equivalent in a year (leave and sickness already deducted).", "constant", "processing", source=_LEITFADEN),  # noqa: E501
+    # --- scenario structure (levers) -------------------------------------------------------
+    Parameter("granularity", "verwaltung", "-", "Which municipal units become agents: every inhabited Gemeinde, or the administrative units that run offices (Ämter, Verbandsgemeinden, Verwaltungsgemeinschaften, verbandsfreie Gemeinden).", "lever", "agencies", source="Destatis GV100AD 30.11.2025 (Gemeindeverbände); default 'verwaltung' because staff sit in those offices", choices=("verwaltung", "gemeinde")),  # noqa: E501
+    Parameter("population_variant", "G2L2W2", "-", "Variant of the 15th koordinierte Bevölkerungsvorausberechnung used for Land population (G2L2W2 moderate).", "lever", "demography", source="Destatis GENESIS 12421-0003 (15th kBV), variants W1-W3 migration, G1L3W1 old, G3L1W3 young", choices=("G2L2W2", "G2L2W1", "G2L2W3", "G1L3W1", "G3L1W3")),  # noqa: E501
+    # --- processing ------------------------------------------------------------------------
+    Parameter("utilisation_2023", 0.92, "1", "Staff utilisation at which initial staff are sized: FTE = demand minutes / (capacity minutes x utilisation).", "uncertainty", "processing", assumption="offices run close to but below full load; no sourced utilisation of German offices found", low=0.85, high=0.98, bounds=(0.5, 0.999)),  # noqa: E501
+    Parameter("fungible_share", 0.10, "1", "Share of an agency's service staff that may move each week to the service under most backlog pressure.", "uncertainty", "processing", assumption="generalist clerks cover several services in small offices; specialised teams in large ones", low=0.0, high=0.30, bounds=(0.0, 1.0)),  # noqa: E501
+    Parameter("productivity_factor", 1.0, "1", "Multiplier on cases per staff minute beyond the catalogue's minutes per case.", "uncertainty", "processing", assumption="catalogue minutes are taken at face value; +-15 % for their measurement error", low=0.85, high=1.15, bounds=(0.1, 10.0)),  # noqa: E501
+    Parameter("volume_scale", 1.0, "1", "Multiplier on every service's baseline annual volume (demand level uncertainty).", "uncertainty", "intake", assumption="catalogue volumes are partly estimates (FACTS.md C.1); +-20 % covers most of their stated ranges", low=0.8, high=1.2, bounds=(0.0, 100.0)),  # noqa: E501
+)
+# fmt: on
+
+REGISTRY = Registry(PARAMETERS)

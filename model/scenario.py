@@ -1,0 +1,338 @@
+"""Scenario files: TOML that extends a baseline and overrides only what differs.
+
+A scenario file has these tables (every key optional except where noted)::
+
+    [scenario]
+    name = "central_bund_cloud"       # defaults to the file name
+    description = "..."
+    extends = "baseline.toml"         # a path relative to this file
+    start = 2023-01-02                # TOML dates
+    end = 2035-12-31
+
+    [parameters]                      # any lever or uncertainty of the registry
+    utilisation_2023 = 0.9
+
+    [services.wohngeld]               # per service of the catalogue
+    enabled = true
+    volume_factor = 1.0
+
+    [shocks.ueberbrueckungshilfe]     # switch on a one-off programme of the catalogue
+    start = 2027-01-04
+    scale = 1.0
+
+The loader reads files with the standard library (``tomllib``); nothing in a file is evaluated
+as code. It validates everything before anything runs and raises :class:`ScenarioError` with
+one line naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.errors import ScenarioError
+from model.parameters import REGISTRY, Registry, Value
+
+# The model's time frame: initial state is calibrated to 2023 (FACTS.md, Destatis 2023/24) and
+# the population projections in model/data run to 2045.
+EARLIEST_START = dt.date(2023, 1, 1)
+LATEST_END = dt.date(2045, 12, 31)
+
+Check = Callable[[Any], str | None]
+
+
+def _is_str(v: Any) -> str | None:
+    return None if isinstance(v, str) else "must be a string"
+
+
+def _is_bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def _is_date(v: Any) -> str | None:
+    if isinstance(v, dt.datetime) or not isinstance(v, dt.date):
+        return "must be a TOML date such as 2023-01-02"
+    if not EARLIEST_START <= v <= LATEST_END:
+        return f"must lie between {EARLIEST_START} and {LATEST_END}"
+    return None
+
+
+def _number(lo: float, hi: float) -> Check:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return "must be a number"
+        if not lo <= v <= hi:
+            return f"must lie between {lo:g} and {hi:g}"
+        return None
+
+    return check
+
+
+# Keys of each table and how to check their values. Later modules add tables here.
+SCENARIO_KEYS: dict[str, Check] = {
+    "name": _is_str,
+    "description": _is_str,
+    "extends": _is_str,
+    "start": _is_date,
+    "end": _is_date,
+}
+SERVICE_KEYS: dict[str, Check] = {
+    "enabled": _is_bool,
+    "volume_factor": _number(0.0, 100.0),
+}
+SHOCK_KEYS: dict[str, Check] = {
+    "start": _is_date,
+    "scale": _number(0.0, 100.0),
+}
+TOP_LEVEL = ("scenario", "parameters", "services", "shocks")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved, validated scenario.
+
+    Attributes:
+        name: Scenario name.
+        description: One paragraph in plain words.
+        files: The file chain that defined it, base first, as given (relative paths stay
+            relative; used in manifests, so no absolute paths of the user's machine).
+        start: First simulated day.
+        end: Last simulated day.
+        parameters: Every registry parameter with its value in this scenario.
+        services: Per-service settings ``{service_id: {key: value}}`` (only those set).
+        shocks: Switched-on one-off programmes ``{shock_id: {"start": date, "scale": x}}``.
+    """
+
+    name: str
+    description: str
+    files: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+    parameters: dict[str, Value]
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def overrides(self) -> dict[str, Value]:
+        """Return the parameters whose value differs from the registry default."""
+        defaults = REGISTRY.defaults()
+        return {k: v for k, v in self.parameters.items() if defaults[k] != v}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (dates as ISO strings) for manifests."""
+
+        def conv(v: Any) -> Any:
+            if isinstance(v, dt.date):
+                return v.isoformat()
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items()}
+            return v
+
+        return conv(
+            {
+                "name": self.name,
+                "description": self.description,
+                "files": list(self.files),
+                "start": self.start,
+                "end": self.end,
+                "parameters": self.parameters,
+                "services": self.services,
+                "shocks": self.shocks,
+            }
+        )
+
+    def with_parameters(self, **values: Value) -> Scenario:
+        """Return a copy with some parameters set, validated like a scenario file."""
+        params = dict(self.parameters)
+        for k, v in values.items():
+            _check_parameter(f"<{self.name}>", f"parameters.{k}", k, v, REGISTRY)
+            params[k] = v
+        return Scenario(
+            self.name, self.description, self.files, self.start, self.end, params,
+            copy.deepcopy(self.services), copy.deepcopy(self.shocks),
+        )  # fmt: skip
+
+
+def _suggest(word: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _allowed(keys: Iterable[str], limit: int = 12) -> str:
+    keys = sorted(keys)
+    shown = ", ".join(keys[:limit])
+    return shown + (f", ... ({len(keys)} in all)" if len(keys) > limit else "")
+
+
+def _err(file: str, key: str, problem: str) -> ScenarioError:
+    return ScenarioError(f"{file}: key '{key}': {problem}")
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{shown}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{shown}: cannot be read ({exc.__class__.__name__}: {exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{shown}: not valid TOML: {exc}") from None
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) -> None:
+    if not isinstance(table, Mapping):
+        raise _err(file, prefix, "must be a table")
+    for k, v in table.items():
+        if k not in keys:
+            raise _err(file, f"{prefix}.{k}", f"unknown key{_suggest(k, keys)}; allowed: {_allowed(keys)}")
+        problem = keys[k](v)
+        if problem:
+            raise _err(file, f"{prefix}.{k}", problem)
+
+
+def _check_parameter(file: str, key: str, name: str, value: Any, registry: Registry) -> None:
+    if name not in registry:
+        settable = [p for p, d in registry.items() if d.role != "constant"]
+        raise _err(file, key, f"unknown parameter{_suggest(name, settable)}; allowed: {_allowed(settable)}")
+    problem = registry[name].check_value(value)
+    if problem:
+        raise _err(file, key, problem)
+
+
+def validate_file_contents(
+    shown: str,
+    data: Mapping[str, Any],
+    service_ids: Iterable[str],
+    shock_ids: Iterable[str],
+    registry: Registry = REGISTRY,
+) -> None:
+    """Validate the tables of one scenario file (before merging with what it extends).
+
+    Args:
+        shown: The file name used in messages.
+        data: The parsed TOML.
+        service_ids: Services of the catalogue.
+        shock_ids: One-off programmes of the catalogue.
+        registry: The parameter registry.
+
+    Raises:
+        ScenarioError: On the first problem found, naming file, key and what is allowed.
+    """
+    for k in data:
+        if k not in TOP_LEVEL:
+            raise _err(shown, k, f"unknown table{_suggest(k, TOP_LEVEL)}; allowed: {', '.join(TOP_LEVEL)}")
+    _check_table(shown, "scenario", data.get("scenario", {}), SCENARIO_KEYS)
+    params = data.get("parameters", {})
+    if not isinstance(params, Mapping):
+        raise _err(shown, "parameters", "must be a table")
+    for name, value in params.items():
+        _check_parameter(shown, f"parameters.{name}", name, value, registry)
+    for table, ids, keys, what in (
+        ("services", set(service_ids), SERVICE_KEYS, "service"),
+        ("shocks", set(shock_ids), SHOCK_KEYS, "one-off programme"),
+    ):
+        entries = data.get(table, {})
+        if not isinstance(entries, Mapping):
+            raise _err(shown, table, "must be a table of tables")
+        for sid, settings in entries.items():
+            if sid not in ids:
+                raise _err(shown, f"{table}.{sid}", f"unknown {what}{_suggest(sid, ids)}; allowed: {_allowed(ids)}")
+            _check_table(shown, f"{table}.{sid}", settings, keys)
+
+
+def _catalogue_ids() -> tuple[list[str], list[str]]:
+    from model.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    return list(cat.services["service_id"]), list(cat.shocks["shock_id"])
+
+
+def load_scenario(
+    path: str | Path,
+    service_ids: Iterable[str] | None = None,
+    shock_ids: Iterable[str] | None = None,
+) -> Scenario:
+    """Read, merge and validate a scenario file and everything it extends.
+
+    Args:
+        path: The scenario file.
+        service_ids: Allowed services (default: the packaged catalogue).
+        shock_ids: Allowed one-off programmes (default: the packaged catalogue).
+
+    Returns:
+        The resolved scenario.
+
+    Raises:
+        ScenarioError: With one line naming file, key and what is allowed.
+    """
+    if service_ids is None or shock_ids is None:
+        cat_services, cat_shocks = _catalogue_ids()
+        service_ids = cat_services if service_ids is None else service_ids
+        shock_ids = cat_shocks if shock_ids is None else shock_ids
+    service_ids, shock_ids = list(service_ids), list(shock_ids)
+
+    chain: list[tuple[str, dict[str, Any]]] = []
+    seen: list[Path] = []
+    path = Path(path)
+    shown = str(path)
+    while True:
+        resolved = path.resolve()
+        if resolved in seen:
+            cycle = " -> ".join([c for c, _ in chain] + [shown])
+            raise ScenarioError(f"{chain[-1][0]}: key 'scenario.extends': cycle of extends: {cycle}")
+        seen.append(resolved)
+        data = _read_toml(path, shown)
+        validate_file_contents(shown, data, service_ids, shock_ids)
+        chain.append((shown, data))
+        parent = data.get("scenario", {}).get("extends")
+        if parent is None:
+            break
+        nxt = path.parent / parent
+        if not nxt.is_file():
+            raise _err(shown, "scenario.extends", f"file {parent!r} not found next to {shown}")
+        path, shown = nxt, str(Path(shown).parent / parent)
+
+    merged: dict[str, Any] = {}
+    for _, data in reversed(chain):
+        merged = _deep_merge(merged, data)
+    top_file = chain[0][0]
+    meta = merged.get("scenario", {})
+    start = meta.get("start", dt.date(2023, 1, 2))
+    end = meta.get("end", dt.date(2035, 12, 31))
+    if end <= start:
+        raise _err(top_file, "scenario.end", f"must be after scenario.start ({start})")
+    for sid, shock in merged.get("shocks", {}).items():
+        if "start" not in shock:
+            raise _err(top_file, f"shocks.{sid}.start", "is required: the date the programme opens")
+        if not start <= shock["start"] <= end:
+            raise _err(top_file, f"shocks.{sid}.start", f"must lie within the scenario ({start} to {end})")
+    params = REGISTRY.defaults()
+    params.update(merged.get("parameters", {}))
+    own = chain[0][1].get("scenario", {})  # name and description are not inherited
+    return Scenario(
+        name=own.get("name") or Path(top_file).stem,
+        description=own.get("description", ""),
+        files=tuple(s for s, _ in reversed(chain)),
+        start=start,
+        end=end,
+        parameters=params,
+        services=merged.get("services", {}),
+        shocks={k: {"scale": 1.0, **v} for k, v in merged.get("shocks", {}).items()},
+    )
