@@ -54,7 +54,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             failed += 1
             continue
         extra = ", ".join(f"{k}={v}" for k, v in sc.overrides().items())
-        print(f"ok   {f}: scenario '{sc.name}' {sc.start}..{sc.end}" + (f" ({extra})" if extra else ""))
+        extra = f" ({extra})" if extra else ""
+        print(f"ok   {f}: scenario '{sc.name}' {sc.start}..{sc.end}{extra}")
     if failed:
         print(f"{failed} scenario file(s) invalid", file=sys.stderr)
         return 2
@@ -70,7 +71,8 @@ def cmd_params(args: argparse.Namespace) -> int:
     elif args.format == "md":
         print(REGISTRY.to_markdown(), end="")
     else:
-        rows = [{k: r[k] for k in ("name", "role", "default", "unit", "range", "source or assumption")} for r in REGISTRY.rows()]
+        cols = ("name", "role", "default", "unit", "range", "source or assumption")
+        rows = [{k: r[k] for k in cols} for r in REGISTRY.rows()]
         print(format_table(rows))
     return 0
 
@@ -95,6 +97,15 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         print(summary.to_csv(index=False), end="")
     else:
         print(format_table(summary.to_dict("records")))
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Regenerate the reference pages in docs/ from the code."""
+    from cli.docs import write_docs
+
+    for path in write_docs(Path(args.docs_dir)):
+        print(f"wrote {path}")
     return 0
 
 
@@ -131,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("catalogue", help="print the service catalogue summary")
     p.add_argument("--format", choices=("text", "csv"), default="text")
     p.set_defaults(func=cmd_catalogue)
+
+    p = sub.add_parser("docs", help="regenerate docs/PARAMETERS.md and docs/KPIS.md")
+    p.add_argument("--docs-dir", default="docs")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("main", help="the quick-start job of the README")
     p.add_argument("--scenarios", default="scenarios", help="folder of scenario files")

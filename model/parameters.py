@@ -91,9 +91,9 @@ class Parameter:
             out.append(f"role {self.role!r} is not one of {', '.join(ROLES)}")
         if not self.source and not self.assumption:
             out.append("has neither a source nor an assumption")
-        if self.assumption and not self.source and not self.is_categorical:
-            if self.low is None or self.high is None:
-                out.append("is an assumption without a low-high range")
+        ranged = self.low is not None and self.high is not None
+        if self.assumption and not self.source and not self.is_categorical and not ranged:
+            out.append("is an assumption without a low-high range")
         if self.is_categorical:
             if self.default not in (self.choices or ()):
                 out.append(f"default {self.default!r} is not among its choices")
@@ -102,9 +102,8 @@ class Parameter:
         else:
             if self.role == "uncertainty" and (self.low is None or self.high is None):
                 out.append("is an uncertainty without a low-high range")
-            if self.low is not None and self.high is not None:
-                if not self.low <= self.default <= self.high:
-                    out.append(f"default {self.default} is outside its range {self.low}-{self.high}")
+            if ranged and not self.low <= self.default <= self.high:
+                out.append(f"default {self.default} is outside its range {self.low}-{self.high}")
             rng = self.valid_range
             if rng is not None and not rng[0] <= self.default <= rng[1]:
                 out.append(f"default {self.default} is outside its bounds {rng}")

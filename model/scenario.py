@@ -19,6 +19,7 @@ A scenario file has these tables (every key optional except where noted)::
     [shocks.ueberbrueckungshilfe]     # switch on a one-off programme of the catalogue
     start = 2027-01-04
     scale = 1.0
+    lands = ["NW", "BY"]              # optional: only these Länder (default: all)
 
 The loader reads files with the standard library (``tomllib``); nothing in a file is evaluated
 as code. It validates everything before anything runs and raises :class:`ScenarioError` with
@@ -63,6 +64,12 @@ def _is_date(v: Any) -> str | None:
     return None
 
 
+def _is_land_list(v: Any) -> str | None:
+    if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+        return None
+    return 'must be a non-empty list of Land codes such as ["NW", "BY"]'
+
+
 def _number(lo: float, hi: float) -> Check:
     def check(v: Any) -> str | None:
         if isinstance(v, bool) or not isinstance(v, int | float):
@@ -89,6 +96,7 @@ SERVICE_KEYS: dict[str, Check] = {
 SHOCK_KEYS: dict[str, Check] = {
     "start": _is_date,
     "scale": _number(0.0, 100.0),
+    "lands": _is_land_list,
 }
 TOP_LEVEL = ("scenario", "parameters", "services", "shocks")
 
@@ -163,7 +171,7 @@ def _suggest(word: str, allowed: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _allowed(keys: Iterable[str], limit: int = 12) -> str:
+def _allowed(keys: Iterable[str], limit: int = 16) -> str:
     keys = sorted(keys)
     shown = ", ".join(keys[:limit])
     return shown + (f", ... ({len(keys)} in all)" if len(keys) > limit else "")
@@ -171,6 +179,11 @@ def _allowed(keys: Iterable[str], limit: int = 12) -> str:
 
 def _err(file: str, key: str, problem: str) -> ScenarioError:
     return ScenarioError(f"{file}: key '{key}': {problem}")
+
+
+def _unknown(file: str, key: str, what: str, word: str, allowed: Iterable[str]) -> ScenarioError:
+    allowed = list(allowed)
+    return _err(file, key, f"unknown {what}{_suggest(word, allowed)}; allowed: {_allowed(allowed)}")
 
 
 def _read_toml(path: Path, shown: str) -> dict[str, Any]:
@@ -201,7 +214,7 @@ def _check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) 
         raise _err(file, prefix, "must be a table")
     for k, v in table.items():
         if k not in keys:
-            raise _err(file, f"{prefix}.{k}", f"unknown key{_suggest(k, keys)}; allowed: {_allowed(keys)}")
+            raise _unknown(file, f"{prefix}.{k}", "key", k, keys)
         problem = keys[k](v)
         if problem:
             raise _err(file, f"{prefix}.{k}", problem)
@@ -210,7 +223,7 @@ def _check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) 
 def _check_parameter(file: str, key: str, name: str, value: Any, registry: Registry) -> None:
     if name not in registry:
         settable = [p for p, d in registry.items() if d.role != "constant"]
-        raise _err(file, key, f"unknown parameter{_suggest(name, settable)}; allowed: {_allowed(settable)}")
+        raise _unknown(file, key, "parameter", name, settable)
     problem = registry[name].check_value(value)
     if problem:
         raise _err(file, key, problem)
@@ -221,6 +234,7 @@ def validate_file_contents(
     data: Mapping[str, Any],
     service_ids: Iterable[str],
     shock_ids: Iterable[str],
+    land_codes: Iterable[str] = (),
     registry: Registry = REGISTRY,
 ) -> None:
     """Validate the tables of one scenario file (before merging with what it extends).
@@ -230,6 +244,7 @@ def validate_file_contents(
         data: The parsed TOML.
         service_ids: Services of the catalogue.
         shock_ids: One-off programmes of the catalogue.
+        land_codes: The 16 Land codes (SH, HH, ..., TH).
         registry: The parameter registry.
 
     Raises:
@@ -237,7 +252,7 @@ def validate_file_contents(
     """
     for k in data:
         if k not in TOP_LEVEL:
-            raise _err(shown, k, f"unknown table{_suggest(k, TOP_LEVEL)}; allowed: {', '.join(TOP_LEVEL)}")
+            raise _unknown(shown, k, "table", k, TOP_LEVEL)
     _check_table(shown, "scenario", data.get("scenario", {}), SCENARIO_KEYS)
     params = data.get("parameters", {})
     if not isinstance(params, Mapping):
@@ -253,21 +268,29 @@ def validate_file_contents(
             raise _err(shown, table, "must be a table of tables")
         for sid, settings in entries.items():
             if sid not in ids:
-                raise _err(shown, f"{table}.{sid}", f"unknown {what}{_suggest(sid, ids)}; allowed: {_allowed(ids)}")
+                raise _unknown(shown, f"{table}.{sid}", what, sid, ids)
             _check_table(shown, f"{table}.{sid}", settings, keys)
+    codes = set(land_codes)
+    for sid, settings in data.get("shocks", {}).items():
+        for code in settings.get("lands", []):
+            if code not in codes:
+                raise _unknown(shown, f"shocks.{sid}.lands", f"Land {code!r}", code, codes)
 
 
-def _catalogue_ids() -> tuple[list[str], list[str]]:
+def _packaged_ids() -> tuple[list[str], list[str], list[str]]:
     from model.catalogue import load_catalogue
+    from model.geography import load_germany
 
     cat = load_catalogue()
-    return list(cat.services["service_id"]), list(cat.shocks["shock_id"])
+    lands = load_germany().laender["code"]
+    return list(cat.services["service_id"]), list(cat.shocks["shock_id"]), list(lands)
 
 
 def load_scenario(
     path: str | Path,
     service_ids: Iterable[str] | None = None,
     shock_ids: Iterable[str] | None = None,
+    land_codes: Iterable[str] | None = None,
 ) -> Scenario:
     """Read, merge and validate a scenario file and everything it extends.
 
@@ -275,6 +298,7 @@ def load_scenario(
         path: The scenario file.
         service_ids: Allowed services (default: the packaged catalogue).
         shock_ids: Allowed one-off programmes (default: the packaged catalogue).
+        land_codes: Allowed Land codes (default: the packaged Länder table).
 
     Returns:
         The resolved scenario.
@@ -282,11 +306,12 @@ def load_scenario(
     Raises:
         ScenarioError: With one line naming file, key and what is allowed.
     """
-    if service_ids is None or shock_ids is None:
-        cat_services, cat_shocks = _catalogue_ids()
-        service_ids = cat_services if service_ids is None else service_ids
-        shock_ids = cat_shocks if shock_ids is None else shock_ids
-    service_ids, shock_ids = list(service_ids), list(shock_ids)
+    if service_ids is None or shock_ids is None or land_codes is None:
+        pkg_services, pkg_shocks, pkg_lands = _packaged_ids()
+        service_ids = pkg_services if service_ids is None else service_ids
+        shock_ids = pkg_shocks if shock_ids is None else shock_ids
+        land_codes = pkg_lands if land_codes is None else land_codes
+    service_ids, shock_ids, land_codes = list(service_ids), list(shock_ids), list(land_codes)
 
     chain: list[tuple[str, dict[str, Any]]] = []
     seen: list[Path] = []
@@ -296,10 +321,10 @@ def load_scenario(
         resolved = path.resolve()
         if resolved in seen:
             cycle = " -> ".join([c for c, _ in chain] + [shown])
-            raise ScenarioError(f"{chain[-1][0]}: key 'scenario.extends': cycle of extends: {cycle}")
+            raise _err(chain[-1][0], "scenario.extends", f"cycle of extends: {cycle}")
         seen.append(resolved)
         data = _read_toml(path, shown)
-        validate_file_contents(shown, data, service_ids, shock_ids)
+        validate_file_contents(shown, data, service_ids, shock_ids, land_codes)
         chain.append((shown, data))
         parent = data.get("scenario", {}).get("extends")
         if parent is None:
@@ -322,7 +347,8 @@ def load_scenario(
         if "start" not in shock:
             raise _err(top_file, f"shocks.{sid}.start", "is required: the date the programme opens")
         if not start <= shock["start"] <= end:
-            raise _err(top_file, f"shocks.{sid}.start", f"must lie within the scenario ({start} to {end})")
+            within = f"must lie within the scenario ({start} to {end})"
+            raise _err(top_file, f"shocks.{sid}.start", within)
     params = REGISTRY.defaults()
     params.update(merged.get("parameters", {}))
     own = chain[0][1].get("scenario", {})  # name and description are not inherited
