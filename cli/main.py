@@ -10,8 +10,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model.errors import FoedsimError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -100,6 +104,44 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Print the weekly step plan."""
+    from model.engine import step_plan_text
+
+    print(step_plan_text())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario and write its tables and manifest."""
+    from model.runner import run_scenario
+
+    def progress(week: int, n: int) -> None:
+        print(f"\r  simulated {week}/{n} weeks", end="", file=sys.stderr, flush=True)
+
+    out = (
+        Path(args.out) if args.out else Path("runs") / f"{Path(args.scenario).stem}-seed{args.seed}"
+    )
+    outcome = run_scenario(args.scenario, seed=args.seed, tables=args.tables, out=out,
+                           overwrite=args.overwrite, threads=args.threads,
+                           progress=progress)  # fmt: skip
+    print(file=sys.stderr)
+    t = outcome.timings
+    print("phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
+    print(f"wrote {outcome.path}")
+    print(format_kpi_summary(outcome.tables["kpis"]))
+    return 0
+
+
+def format_kpi_summary(kpis: pd.DataFrame, years: tuple[int, ...] = (2025, 2030, 2035)) -> str:
+    """Nationwide KPIs for a few years as a terminal table."""
+    nat = kpis[(kpis["level"] == "all") & (kpis["service_id"] == "all")]
+    wide = nat.pivot_table(index="kpi", columns="year", values="value", observed=True)
+    cols = [y for y in years if y in wide.columns] or list(wide.columns[-3:])
+    rows = [{"kpi": k, **{str(y): f"{wide.at[k, y]:,.3f}" for y in cols}} for k in wide.index]
+    return format_table(rows)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate the reference pages in docs/ from the code."""
     from cli.docs import write_docs
@@ -110,12 +152,19 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_main(args: argparse.Namespace) -> int:
-    """The quick-start job: validate every shipped scenario, then summarise the catalogue."""
+    """The quick-start job: validate every shipped scenario, summarise the catalogue, run the
+    baseline once and print its KPIs. (It becomes the default scenario comparison ending in a
+    report once the comparison and report exist.)"""
     rc = cmd_check(argparse.Namespace(files=[args.scenarios]))
     if rc:
         return rc
     print()
-    return cmd_catalogue(argparse.Namespace(format="text"))
+    cmd_catalogue(argparse.Namespace(format="text"))
+    print()
+    baseline = Path(args.scenarios) / "baseline.toml"
+    run_args = argparse.Namespace(scenario=str(baseline), seed=0, out="runs/main-baseline",
+                                  tables="aggregates", overwrite=True, threads=2)  # fmt: skip
+    return cmd_run(run_args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("catalogue", help="print the service catalogue summary")
     p.add_argument("--format", choices=("text", "csv"), default="text")
     p.set_defaults(func=cmd_catalogue)
+
+    p = sub.add_parser("plan", help="print the weekly step plan")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("run", help="run one scenario and write Parquet tables + manifest.json")
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("--seed", type=int, default=0, help="seed of the named random streams")
+    p.add_argument("--out", help="run folder (default runs/SCENARIO-seedN)")
+    p.add_argument("--tables", choices=("kpis", "aggregates", "full"), default="aggregates",
+                   help="kpis; kpis+weekly; kpis+weekly+agencies")  # fmt: skip
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument("--threads", type=int, default=2, help="threads for drawing arrivals")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("docs", help="regenerate docs/PARAMETERS.md and docs/KPIS.md")
     p.add_argument("--docs-dir", default="docs")

@@ -161,7 +161,8 @@ def main(src: Path, out: Path) -> None:
     print("16kbv", len(p16), "20-66:", wa.loc[[2025, 2030, 2035, 2040]].to_dict())
 
     pers = src / "personal_oeffentlicher_dienst"
-    hc = pd.read_csv(pers / "beschaeftigte_oeffentlicher_dienst_74111-0001_2000_2024.csv", dtype=str)
+    hc_file = "beschaeftigte_oeffentlicher_dienst_74111-0001_2000_2024.csv"
+    hc = pd.read_csv(pers / hc_file, dtype=str)
     assert (hc.stichtag.str[4:] == "-06-30").all()
     hc = pd.DataFrame(
         {

@@ -1,0 +1,258 @@
+"""Agencies and their (agency, service) work pairs, as columnar tables.
+
+Who executes a service comes from ``model/data/execution_by_land.csv`` (service x Land ->
+level). The agencies are:
+
+- municipal administrations (``gemeinde`` level): one per unit of the scenario's granularity;
+  a kreisfreie Stadt's unit is also its Kreis (a kreisfreie Stadt is city and Kreis at once);
+- Kreise (``kreis`` level): the 294 Landkreise/Kreise/Regionalverband; kreisfreie Städte are
+  their municipal unit (above);
+- Jobcenter (``jobcenter`` level): one per Kreis area (the ~400 Jobcenter);
+- Land offices (``land`` level): one per (Land, service) — the office that executes that
+  service for the Land (L-Bank, Versorgungsamt, Studierendenwerke, ...). In Berlin and Hamburg
+  the city's own administration acts as Land office (a city-state is one agency acting as
+  Gemeinde, Kreis and Land); in Bremen the Stadt Bremen's administration does;
+- federal agencies (``bund`` level): one per service (Familienkasse, Bundesamt für Justiz, ...).
+
+Demand is drawn on *draw units* (municipal units, Kreise or Länder, see :mod:`model.demand`);
+each (service, draw unit) cell is routed to its executing agency, giving the work pairs that the
+weekly engine processes as arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.geography import Germany, MunicipalUnits
+
+LEVELS: tuple[str, ...] = ("gemeinde", "kreis", "jobcenter", "land", "bund")
+"""Executing levels, in the order used for level codes in the arrays."""
+
+DRAW_LEVELS: tuple[str, ...] = ("unit", "kreis", "land")
+"""Where a service's demand is drawn: municipal units, Kreise or Länder."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Agencies, draw cells and work pairs of one scenario.
+
+    Attributes:
+        agencies: one row per agency: ``key``, ``name``, ``level``, ``land`` (2 digits, "00"
+            for the Bund), ``kreis`` (5 digits or ""), ``unit_row`` (row in the municipal
+            unit table or -1), ``population`` (persons served, any service).
+        services: the active service ids, in code order.
+        cell_service: for each demand cell, its service code (index into ``services``).
+        cell_unit: for each cell, its draw unit's row in the table of its draw level.
+        cell_population: for each cell, the population of its draw unit (persons).
+        cell_land: for each cell, the Land row (0-15) of its draw unit.
+        cell_pair: for each cell, the work pair that executes it.
+        pairs: one row per (agency, service) pair, sorted by (Land, level, service, agency):
+            ``agency``, ``service`` (code), ``land_row``, ``level`` (code into LEVELS),
+            ``group`` (code of the (Land, level, service) group for weekly aggregates).
+        groups: one row per group: ``land``, ``level``, ``service_id``.
+        draw_level: for each service code, its draw level (index into DRAW_LEVELS).
+    """
+
+    agencies: pd.DataFrame
+    services: tuple[str, ...]
+    cell_service: np.ndarray
+    cell_unit: np.ndarray
+    cell_population: np.ndarray
+    cell_land: np.ndarray
+    cell_pair: np.ndarray
+    pairs: pd.DataFrame
+    groups: pd.DataFrame
+    draw_level: np.ndarray
+
+
+def _draw_level(rows: pd.DataFrame) -> int:
+    """Finest level at which a service's executing agency varies within a Land."""
+    if (rows["level"] == "gemeinde").any() or rows["large_town_threshold"].notna().any():
+        return DRAW_LEVELS.index("unit")
+    if rows["level"].isin(["kreis", "jobcenter"]).any():
+        return DRAW_LEVELS.index("kreis")
+    return DRAW_LEVELS.index("land")
+
+
+def build_routing(
+    g: Germany,
+    units: MunicipalUnits,
+    execution: pd.DataFrame,
+    services: list[str],
+    service_names: dict[str, str],
+) -> Routing:
+    """Build agencies, demand cells and work pairs.
+
+    Args:
+        g: The geography.
+        units: The municipal units of the scenario's granularity.
+        execution: ``service_id, land, level, large_town_threshold`` (one row per service and
+            Land; Land as 2-digit key).
+        services: Active service ids, in code order.
+        service_names: German name per service id (for Land and federal agency names).
+
+    Returns:
+        The routing tables.
+    """
+    ut = units.table
+    n_units = len(ut)
+    land_keys = list(g.laender.index)
+    land_row_of = {k: i for i, k in enumerate(land_keys)}
+    kreis_keys = list(g.kreise.index)
+    kreis_row_of = {k: i for i, k in enumerate(kreis_keys)}
+    unit_kreis_row = np.array([kreis_row_of[k] for k in ut["kreis"]], dtype=np.int64)
+    unit_land_row = np.array([land_row_of[k] for k in ut["land"]], dtype=np.int64)
+    kreis_land_row = np.asarray(g.kreis_land_row, dtype=np.int64)
+    kreisfrei = g.kreise["kreisfrei"].to_numpy()
+    unit_pop = ut["population"].to_numpy(np.int64)
+    kreis_pop = np.bincount(unit_kreis_row, unit_pop, minlength=len(kreis_keys)).astype(np.int64)
+    land_pop = np.bincount(unit_land_row, unit_pop, minlength=len(land_keys)).astype(np.int64)
+
+    # --- agencies --------------------------------------------------------------------------
+    rows: list[dict] = []
+    for i in range(n_units):
+        rows.append(
+            {"key": ut["unit"].iat[i], "name": ut["name"].iat[i], "level": "gemeinde",
+             "land": ut["land"].iat[i], "kreis": ut["kreis"].iat[i], "unit_row": i,
+             "population": int(unit_pop[i])}
+        )  # fmt: skip
+    # A kreisfreie Stadt is its own Kreis: its (single, largest) unit acts as Kreis agency.
+    kreis_agency = np.full(len(kreis_keys), -1, dtype=np.int64)
+    order = np.argsort(-unit_pop, kind="stable")
+    for i in order:
+        k = unit_kreis_row[i]
+        if kreisfrei[k] and kreis_agency[k] < 0:
+            kreis_agency[k] = i
+    for k, key in enumerate(kreis_keys):
+        if not kreisfrei[k]:
+            kreis_agency[k] = len(rows)
+            rows.append(
+                {"key": key, "name": g.kreise["name"].iat[k], "level": "kreis",
+                 "land": g.kreise["land"].iat[k], "kreis": key, "unit_row": -1,
+                 "population": int(kreis_pop[k])}
+            )  # fmt: skip
+    jobcenter_agency = np.arange(len(rows), len(rows) + len(kreis_keys), dtype=np.int64)
+    for k, key in enumerate(kreis_keys):
+        rows.append(
+            {"key": f"JC-{key}", "name": f"Jobcenter {g.kreise['name'].iat[k]}",
+             "level": "jobcenter", "land": g.kreise["land"].iat[k], "kreis": key,
+             "unit_row": -1, "population": int(kreis_pop[k])}
+        )  # fmt: skip
+    # City-states: the city's administration acts as Land office (largest unit of the Land).
+    city_agency = {}
+    for lr in range(len(land_keys)):
+        if bool(g.laender["stadtstaat"].iat[lr]):
+            in_land = np.flatnonzero(unit_land_row == lr)
+            city_agency[lr] = int(in_land[np.argmax(unit_pop[in_land])])
+    land_agency: dict[tuple[int, str], int] = {}
+    federal_agency: dict[str, int] = {}
+
+    def land_office(lr: int, sid: str) -> int:
+        if lr in city_agency:
+            return city_agency[lr]
+        if (lr, sid) not in land_agency:
+            land_agency[(lr, sid)] = len(rows)
+            rows.append(
+                {"key": f"L{land_keys[lr]}-{sid}",
+                 "name": f"{g.laender['name'].iat[lr]}: {service_names[sid]}",
+                 "level": "land", "land": land_keys[lr], "kreis": "", "unit_row": -1,
+                 "population": int(land_pop[lr])}
+            )  # fmt: skip
+        return land_agency[(lr, sid)]
+
+    def federal_office(sid: str) -> int:
+        if sid not in federal_agency:
+            federal_agency[sid] = len(rows)
+            rows.append(
+                {"key": f"B-{sid}", "name": f"Bund: {service_names[sid]}", "level": "bund",
+                 "land": "00", "kreis": "", "unit_row": -1, "population": int(land_pop.sum())}
+            )  # fmt: skip
+        return federal_agency[sid]
+
+    # --- cells: (service, draw unit) -> executing agency -----------------------------------
+    exe = execution.set_index(["service_id", "land"])
+    cell_service, cell_unit, cell_pop, cell_land, cell_agency = [], [], [], [], []
+    draw_level = np.zeros(len(services), dtype=np.int64)
+    for s, sid in enumerate(services):
+        rows_s = execution[execution["service_id"] == sid]
+        dl = _draw_level(rows_s)
+        draw_level[s] = dl
+        if DRAW_LEVELS[dl] == "unit":
+            du_land, du_kreis, du_pop = unit_land_row, unit_kreis_row, unit_pop
+            du_unit = np.arange(n_units)
+        elif DRAW_LEVELS[dl] == "kreis":
+            du_land, du_kreis, du_pop = kreis_land_row, np.arange(len(kreis_keys)), kreis_pop
+            du_unit = np.full(len(kreis_keys), -1)
+        else:
+            du_land, du_kreis, du_pop = np.arange(len(land_keys)), None, land_pop
+            du_unit = np.full(len(land_keys), -1)
+        agency = np.empty(len(du_land), dtype=np.int64)
+        for lr, lkey in enumerate(land_keys):
+            sel = np.flatnonzero(du_land == lr)
+            if not len(sel):
+                continue
+            row = exe.loc[(sid, lkey)]
+            level, threshold = row["level"], row["large_town_threshold"]
+            if level == "gemeinde":
+                agency[sel] = du_unit[sel]
+            elif level in ("kreis", "jobcenter"):
+                base = kreis_agency if level == "kreis" else jobcenter_agency
+                agency[sel] = base[du_kreis[sel]]
+                if level == "kreis" and pd.notna(threshold):
+                    big = sel[(du_pop[sel] >= threshold) & (du_unit[sel] >= 0)]
+                    agency[big] = du_unit[big]
+            elif level == "land":
+                agency[sel] = land_office(lr, sid)
+            else:
+                agency[sel] = federal_office(sid)
+        cell_service.append(np.full(len(du_land), s))
+        cell_unit.append(np.arange(len(du_land)))
+        cell_pop.append(du_pop)
+        cell_land.append(du_land)
+        cell_agency.append(agency)
+
+    agencies = pd.DataFrame(rows)
+    c_service = np.concatenate(cell_service)
+    c_agency = np.concatenate(cell_agency)
+    c_land = np.concatenate(cell_land)
+
+    # --- pairs: unique (agency, service), sorted by (Land, level, service, agency) ----------
+    ag_land = np.array([land_row_of.get(k, len(land_keys)) for k in agencies["land"]])
+    ag_level = np.array([LEVELS.index(v) for v in agencies["level"]])
+    pair_key = c_agency * len(services) + c_service
+    uniq, cell_pair_unsorted = np.unique(pair_key, return_inverse=True)
+    p_agency, p_service = uniq // len(services), uniq % len(services)
+    p_land, p_level = ag_land[p_agency], ag_level[p_agency]
+    order = np.lexsort((p_agency, p_service, p_level, p_land))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    pairs = pd.DataFrame(
+        {"agency": p_agency[order], "service": p_service[order], "land_row": p_land[order],
+         "level": p_level[order]}
+    )  # fmt: skip
+    gkey = (pairs["land_row"] * len(LEVELS) + pairs["level"]) * len(services) + pairs["service"]
+    guniq, gcode = np.unique(gkey.to_numpy(), return_inverse=True)
+    pairs["group"] = gcode
+    land_names = [*land_keys, "00"]
+    groups = pd.DataFrame(
+        {
+            "land": [land_names[v // (len(LEVELS) * len(services))] for v in guniq],
+            "level": [LEVELS[(v // len(services)) % len(LEVELS)] for v in guniq],
+            "service_id": [services[v % len(services)] for v in guniq],
+        }
+    )
+    return Routing(
+        agencies=agencies,
+        services=tuple(services),
+        cell_service=c_service,
+        cell_unit=np.concatenate(cell_unit),
+        cell_population=np.concatenate(cell_pop).astype(np.float64),
+        cell_land=c_land,
+        cell_pair=rank[cell_pair_unsorted],
+        pairs=pairs,
+        groups=groups,
+        draw_level=draw_level,
+    )

@@ -1,0 +1,304 @@
+"""Intake: weekly arrival rates and arrivals per demand cell (service x draw unit).
+
+A service's demand is drawn on the finest units at which its executing agency varies within a
+Land in today's execution table (:data:`model.agencies.DRAW_LEVELS`): municipal units for
+Gemeinde-level services and for Kreis services that large towns execute themselves; Kreise for
+the other Kreis and Jobcenter services; Länder for Land and Bund services. Scenarios only ever
+move execution to a coarser level (Kreis -> Land -> Bund), so every executing agency's
+arrivals are a sum of whole cells.
+
+**Exactness and common random numbers.** Arrivals of a cell in a week are Poisson with the
+cell's weekly rate, drawn independently per cell, which is exact in distribution (a Poisson
+process's counts in disjoint weeks are independent Poisson; the cells' sums to any agency are
+Poisson with the summed rate). Per-Gemeinde arrivals are the multinomial split of a cell's
+count by population (mathematically defined, not materialised where no agency needs them).
+Each (service, year) draws from its own stream ``arrivals/<service>/<year>`` (cells in
+canonical order), independent of who executes it, so two scenarios with the same seed see
+identical arrivals per (service, draw unit, week) wherever their levers differ only in
+execution, staff, other services or other years. The granularity lever changes the draw units
+themselves; arrivals then agree in distribution only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.catalogue import shock_weekly_weights
+from model.streams import make_stream
+
+DAYS_PER_WEEK = 7
+THURSDAY = 3  # ISO weeks belong to the year and month of their Thursday (ISO 8601)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The model's weeks.
+
+    Attributes:
+        start: Monday of the first week.
+        n_weeks: Number of weeks.
+        year: Calendar year of each week (the year of its Thursday).
+        month: Month 1-12 of each week (of its Thursday).
+    """
+
+    start: dt.date
+    n_weeks: int
+    year: np.ndarray
+    month: np.ndarray
+
+    @classmethod
+    def from_dates(cls, start: dt.date, end: dt.date) -> Calendar:
+        """Weeks from the Monday on or before ``start`` to the last week whose Thursday is on
+        or before ``end`` (so every week belongs to a year within the scenario)."""
+        monday = start - dt.timedelta(days=start.weekday())
+        n_weeks = (end - monday - dt.timedelta(days=THURSDAY)).days // DAYS_PER_WEEK + 1
+        thursdays = [
+            monday + dt.timedelta(days=DAYS_PER_WEEK * w + THURSDAY) for w in range(n_weeks)
+        ]
+        return cls(
+            start=monday,
+            n_weeks=n_weeks,
+            year=np.array([d.year for d in thursdays], dtype=np.int64),
+            month=np.array([d.month for d in thursdays], dtype=np.int64),
+        )
+
+    def week_of(self, day: dt.date) -> int:
+        """Index of the week containing ``day`` (may be <0 or >= n_weeks)."""
+        return (day - self.start).days // DAYS_PER_WEEK
+
+    def year_slices(self) -> list[tuple[int, slice]]:
+        """``(year, slice of weeks)`` for each model year, in order."""
+        out = []
+        for year in np.unique(self.year):
+            idx = np.flatnonzero(self.year == year)
+            out.append((int(year), slice(int(idx[0]), int(idx[-1]) + 1)))
+        return out
+
+
+def weekly_seasonality(monthly: np.ndarray, cal: Calendar) -> np.ndarray:
+    """Weekly factors from 12 monthly factors, normalised to mean 1 within each model year.
+
+    Args:
+        monthly: Shape (n_profiles, 12), factors per month.
+        cal: The calendar.
+
+    Returns:
+        Shape (n_profiles, n_weeks).
+    """
+    weekly = monthly[:, cal.month - 1]
+    for _, sl in cal.year_slices():
+        weekly[:, sl] /= weekly[:, sl].mean(axis=1, keepdims=True)
+    return weekly
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    """Everything the intake needs, per service code.
+
+    Attributes:
+        annual_volume: Cases per year in Germany at the catalogue's reference (0 for services
+            that only run as one-off programmes).
+        season: Shape (n_services, n_weeks): weekly seasonality factor.
+        shock_weekly: Shape (n_services, n_weeks): nationwide cases per week of switched-on
+            one-off programmes (already scaled).
+        shock_land_mask: Shape (n_services, 16): Länder in which the programme runs.
+        volume_factor: Per-service multiplier (scenario ``volume_factor`` x ``volume_scale``).
+    """
+
+    annual_volume: np.ndarray
+    season: np.ndarray
+    shock_weekly: np.ndarray
+    shock_land_mask: np.ndarray
+    volume_factor: np.ndarray
+
+
+def cell_base_rates(
+    spec: DemandSpec,
+    cell_service: np.ndarray,
+    cell_population: np.ndarray,
+    land_population: np.ndarray,
+) -> np.ndarray:
+    """Expected cases per week per cell at seasonality 1 (baseline demand, no programmes).
+
+    Args:
+        spec: The demand specification.
+        cell_service: Service code of each cell.
+        cell_population: Population of each cell's draw unit (persons).
+        land_population: Population per Land row (persons).
+    """
+    share = cell_population / land_population.sum()
+    weeks_per_year = 52.0  # the catalogue's volumes are per year; a model year has 52 weeks
+    return (spec.annual_volume * spec.volume_factor)[cell_service] * share / weeks_per_year
+
+
+def cell_shock_shares(
+    spec: DemandSpec,
+    cell_service: np.ndarray,
+    cell_population: np.ndarray,
+    cell_land: np.ndarray,
+    land_population: np.ndarray,
+) -> np.ndarray:
+    """Each cell's share of its service's programme cases (population share within the
+    programme's Länder; 0 outside them)."""
+    mask = spec.shock_land_mask.astype(np.float64)
+    in_lands_pop = mask @ land_population
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            mask[cell_service, cell_land] > 0, cell_population / in_lands_pop[cell_service], 0.0
+        )
+
+
+def _alias_sample(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
+    """Draw ``size`` indices with probabilities ``p`` by Walker's alias method (exact, O(1)
+    per draw; Vose's construction)."""
+    n = len(p)
+    scaled = p * n
+    prob = np.ones(n)
+    alias = np.arange(n)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s_i, l_i = small.pop(), large.pop()
+        prob[s_i], alias[s_i] = scaled[s_i], l_i
+        scaled[l_i] -= 1.0 - scaled[s_i]
+        (small if scaled[l_i] < 1.0 else large).append(l_i)
+    k = rng.integers(0, n, size)
+    return np.where(rng.random(size) < prob[k], k, alias[k])
+
+
+SCATTER_BELOW = 2.0
+"""Cells expecting fewer cases per week than this are sampled by the exact "yearly count, then
+weeks" method (fewer random numbers); others by weekly Poisson draws. A speed choice only:
+both are exact in distribution."""
+
+
+class ArrivalSampler:
+    """Draws arrivals per cell, one model year at a time, from named streams.
+
+    Each (service, year) has its own stream ``{prefix}/{service}/{year}`` (and
+    ``shock/{service}/{year}`` for one-off programmes), so a lever that changes one service's
+    demand in one year leaves every other service and year untouched (common random numbers).
+
+    Two exact samplers (a Poisson process's weekly counts are independent Poisson; given the
+    year's total, they are multinomial with probabilities proportional to the weekly rates):
+
+    - cells with a weekly rate of at least :data:`SCATTER_BELOW`: one Poisson draw per week;
+    - smaller cells: one Poisson draw for the year's total, then each case's week drawn from the
+      service's weekly profile.
+
+    Args:
+        seed: The run's seed.
+        services: Service ids in code order.
+        cell_service: Service code of each cell; a service's cells are contiguous.
+        prefix: Stream name prefix (``arrivals`` for the run, ``warmup`` for the warm-up).
+        threads: Services are drawn in parallel threads (numpy releases the GIL); results do
+            not depend on the number of threads.
+    """
+
+    def __init__(self, seed: int, services: tuple[str, ...], cell_service: np.ndarray,
+                 prefix: str = "arrivals", threads: int = 1) -> None:  # fmt: skip
+        self.seed = seed
+        self.services = services
+        self.prefix = prefix
+        self.threads = max(1, int(threads))
+        bounds = np.searchsorted(cell_service, np.arange(len(services) + 1))
+        if not np.array_equal(np.sort(cell_service, kind="stable"), cell_service):
+            raise ValueError("cells of a service must be contiguous and in service order")
+        self.slices = [slice(int(bounds[s]), int(bounds[s + 1])) for s in range(len(services))]
+
+    def _draw_service(self, s: int, year: int, base: np.ndarray, season: np.ndarray,
+                      shock: np.ndarray, shock_share: np.ndarray) -> np.ndarray:  # fmt: skip
+        sid = self.services[s]
+        rng = make_stream(self.seed, f"{self.prefix}/{sid}/{year}")
+        n = len(season)
+        out = np.zeros((n, len(base)), dtype=np.int64)
+        total = season.sum()
+        if total > 0:
+            small = base * (total / n) < SCATTER_BELOW
+            big = np.flatnonzero(~small)
+            if len(big):
+                out[:, big] = rng.poisson(np.outer(season, base[big]))
+            idx = np.flatnonzero(small)
+            if len(idx):
+                counts = rng.poisson(base[idx] * total)
+                week = _alias_sample(rng, season / total, int(counts.sum()))
+                flat = week * len(idx) + np.repeat(np.arange(len(idx)), counts)
+                out[:, idx] = np.bincount(flat, minlength=n * len(idx)).reshape(n, len(idx))
+        if shock.any():
+            shock_rng = make_stream(self.seed, f"shock/{sid}/{year}")
+            out += shock_rng.poisson(np.outer(shock, shock_share))
+        return out
+
+    def draw(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
+             shock_share: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Draw arrivals for a block of weeks of one model year.
+
+        Args:
+            year: The model year (names the streams).
+            base: Expected cases per week per cell at seasonality 1.
+            season: Shape (n_services, n_weeks): weekly seasonality factors of the block.
+            shock: Shape (n_services, n_weeks): nationwide programme cases per week.
+            shock_share: Each cell's share of its service's programme cases.
+
+        Returns:
+            Shape (n_weeks, n_cells), int64 cases.
+        """
+        out = np.empty((season.shape[1], len(base)), dtype=np.int64)
+
+        def one(s: int) -> None:
+            sl = self.slices[s]
+            out[:, sl] = self._draw_service(s, year, base[sl], season[s], shock[s],
+                                            shock_share[sl])  # fmt: skip
+
+        if self.threads > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                list(pool.map(one, range(len(self.services))))
+        else:
+            for s in range(len(self.services)):
+                one(s)
+        return out
+
+
+def shock_schedule(
+    shocks: pd.DataFrame,
+    settings: dict[str, dict],
+    services: tuple[str, ...],
+    cal: Calendar,
+    land_codes: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly nationwide cases of the switched-on one-off programmes.
+
+    A programme of ``total_cases`` over ``duration_weeks`` opens in the week of its scenario
+    ``start`` date, with the catalogue's weekly profile (:func:`shock_weekly_weights`).
+
+    Args:
+        shocks: The catalogue's ``demand_shocks`` table.
+        settings: The scenario's ``shocks`` table ``{shock_id: {start, scale, lands?}}``.
+        services: Service ids in code order.
+        cal: The calendar.
+        land_codes: The 16 Land codes in Land-row order.
+
+    Returns:
+        ``(weekly, land_mask)`` with shapes (n_services, n_weeks) and (n_services, 16).
+    """
+    weekly = np.zeros((len(services), cal.n_weeks))
+    mask = np.ones((len(services), len(land_codes)), dtype=bool)
+    by_id = shocks.set_index("shock_id")
+    for shock_id, cfg in settings.items():
+        row = by_id.loc[shock_id]
+        s = services.index(row["service_id"])
+        n = int(row["duration_weeks"])
+        scale = float(cfg.get("scale", 1.0))
+        per_week = float(row["total_cases"]) * scale * shock_weekly_weights(row["profile"], n)
+        w0 = cal.week_of(cfg["start"])
+        lo, hi = max(w0, 0), min(w0 + n, cal.n_weeks)
+        if hi > lo:
+            weekly[s, lo:hi] += per_week[lo - w0 : hi - w0]
+        if "lands" in cfg:
+            mask[s] = [c in cfg["lands"] for c in land_codes]
+    return weekly, mask

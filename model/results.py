@@ -1,0 +1,196 @@
+"""Result tables of a finished run: tidy pandas tables, KPI names from the KPI dictionary.
+
+- ``weekly``: one row per week x (Land, level, service) group: arrivals, completions, backlog,
+  lead time, staff FTE, and completions in agencies whose weekly lead time exceeded 4/8/12 weeks.
+- ``agencies``: one row per year x (agency, service) pair (for maps).
+- ``kpis``: long table ``year, kpi, level, service_id, value`` for every KPI of
+  :mod:`model.kpis` the engine computes, nationwide (``level = "all"``, ``service_id = "all"``),
+  per level, per service and per level x service.
+
+Running-case services (Bürgergeld, Sozialhilfe, ...) have no application lead time: their
+backlog is reported as ``overdue_reviews_cases`` and they are left out of ``backlog_cases``,
+``lead_time_weeks`` and the ``share_cases_lead_over_*`` KPIs; their arrivals, completions and
+staff count in the volume and staff KPIs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.agencies import LEVELS
+from model.engine import AGG_FIELDS, LEAD_THRESHOLDS_WEEKS, FederalModel
+from model.kpis import KPI_BY_NAME
+
+F = {name: i for i, name in enumerate(AGG_FIELDS)}
+
+
+def weekly_table(m: FederalModel) -> pd.DataFrame:
+    """Weekly aggregates per (Land, level, service)."""
+    groups = m.routing.groups
+    n_w, _, n_g = m.weekly.shape
+    weeks = pd.to_datetime(m.calendar.start) + pd.to_timedelta(7 * np.arange(n_w), unit="D")
+    w = m.weekly
+    completions = w[:, F["completions"]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lead = np.where(completions > 0, w[:, F["lead_sum"]] / completions, np.nan)
+    running = _group_running(m)
+    lead[:, running] = np.nan
+    out = pd.DataFrame(
+        {
+            "week": np.repeat(weeks.values, n_g),
+            "year": np.repeat(m.calendar.year, n_g),
+            "land": np.tile(groups["land"].to_numpy(), n_w),
+            "level": np.tile(groups["level"].to_numpy(), n_w),
+            "service_id": np.tile(groups["service_id"].to_numpy(), n_w),
+            "arrivals": w[:, F["arrivals"]].ravel().astype(np.int64),
+            "completions": completions.ravel().astype(np.int64),
+            "backlog": w[:, F["backlog"]].ravel().astype(np.int64),
+            "lead_time_weeks": lead.ravel(),
+            "staff_fte": w[:, F["staff_fte"]].ravel(),
+        }
+    )
+    for limit in LEAD_THRESHOLDS_WEEKS:
+        out[f"completions_lead_over_{limit:g}w"] = w[:, F[f"over_{limit:g}w"]].ravel()
+    for col in ("land", "level", "service_id"):
+        out[col] = out[col].astype("category")
+    return out
+
+
+def _group_running(m: FederalModel) -> np.ndarray:
+    running_services = {m.routing.services[s] for s in np.unique(m.pair_service[m.running])}
+    return m.routing.groups["service_id"].isin(running_services).to_numpy()
+
+
+def agencies_table(m: FederalModel) -> pd.DataFrame:
+    """Yearly results per (agency, service) pair."""
+    ag = m.routing.agencies
+    frames = []
+    prev = None
+    for year, snap in m.year_snapshots:
+        arrivals = snap["arrivals"] - (prev["arrivals"] if prev else 0)
+        completions = snap["completions"] - (prev["completions"] if prev else 0)
+        lead_sum = snap["lead_sum"] - (prev["lead_sum"] if prev else 0)
+        fte_weeks = snap["fte_weeks"] - (prev["fte_weeks"] if prev else 0)
+        n_weeks = int(np.count_nonzero(m.calendar.year == year))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lead = np.where((completions > 0) & ~m.running, lead_sum / completions, np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "agency_key": ag["key"].to_numpy()[m.pair_agency],
+                    "level": ag["level"].to_numpy()[m.pair_agency],
+                    "land": ag["land"].to_numpy()[m.pair_agency],
+                    "kreis": ag["kreis"].to_numpy()[m.pair_agency],
+                    "service_id": np.asarray(m.routing.services)[m.pair_service],
+                    "arrivals": arrivals,
+                    "completions": completions,
+                    "backlog_year_end": snap["backlog"],
+                    "lead_time_weeks": lead,
+                    "staff_fte": fte_weeks / n_weeks,
+                }
+            )
+        )
+        prev = snap
+    out = pd.concat(frames, ignore_index=True)
+    for col in ("agency_key", "level", "land", "kreis", "service_id"):
+        out[col] = out[col].astype("category")
+    return out
+
+
+def kpi_table(m: FederalModel) -> pd.DataFrame:
+    """The long KPI table (year x KPI x level x service)."""
+    w = m.weekly  # (weeks, fields, groups)
+    groups = m.routing.groups
+    running = _group_running(m)
+    years = m.calendar.year
+    uniq_years = np.unique(years)
+    last_week = np.array([np.flatnonzero(years == y)[-1] for y in uniq_years])
+    year_idx = np.searchsorted(uniq_years, years)
+
+    def year_sum(field: str) -> np.ndarray:  # (years, groups)
+        out = np.zeros((len(uniq_years), w.shape[2]))
+        np.add.at(out, year_idx, w[:, F[field]])
+        return out
+
+    n_weeks = np.bincount(year_idx).astype(np.float64)[:, None]
+    sums = {f: year_sum(f) for f in AGG_FIELDS}
+    app = (~running).astype(np.float64)
+    run = running.astype(np.float64)
+    backlog_end = w[last_week, F["backlog"]]
+    used_minutes = year_sum_minutes(m, year_idx, len(uniq_years))
+
+    # Per group values whose breakdown sums are meaningful: numerators and denominators.
+    parts = {
+        "arrivals": sums["arrivals"],
+        "completions": sums["completions"],
+        "backlog_app": backlog_end * app,
+        "overdue": backlog_end * run,
+        "lead_sum_app": sums["lead_sum"] * app,
+        "completions_app": sums["completions"] * app,
+        "over_4w": sums["over_4w"] * app,
+        "over_8w": sums["over_8w"] * app,
+        "over_12w": sums["over_12w"] * app,
+        "fte_mean": sums["staff_fte"] / n_weeks,
+        "used_minutes": used_minutes,
+        "available_minutes": sums["work_minutes"],
+    }
+    level = groups["level"].to_numpy()
+    service = groups["service_id"].to_numpy()
+    rows = []
+    breakdowns = [("all", "all", np.ones(len(groups), bool))]
+    breakdowns += [(lv, "all", level == lv) for lv in LEVELS if (level == lv).any()]
+    for sid in m.routing.services:
+        breakdowns.append(("all", sid, service == sid))
+        breakdowns += [(lv, sid, (level == lv) & (service == sid)) for lv in LEVELS
+                       if ((level == lv) & (service == sid)).any()]  # fmt: skip
+    for lv, sid, mask in breakdowns:
+        agg = {k: v[:, mask].sum(axis=1) for k, v in parts.items()}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = {
+                "arrivals_cases": agg["arrivals"],
+                "completions_cases": agg["completions"],
+                "backlog_cases": agg["backlog_app"],
+                "overdue_reviews_cases": agg["overdue"],
+                "lead_time_weeks": agg["lead_sum_app"] / agg["completions_app"],
+                "share_cases_lead_over_4w": agg["over_4w"] / agg["completions_app"],
+                "share_cases_lead_over_8w": agg["over_8w"] / agg["completions_app"],
+                "share_cases_lead_over_12w": agg["over_12w"] / agg["completions_app"],
+                "staff_fte": agg["fte_mean"],
+                "utilisation": agg["used_minutes"] / agg["available_minutes"],
+            }
+        for kpi, vals in values.items():
+            rows.append(pd.DataFrame({"year": uniq_years, "kpi": kpi, "level": lv,
+                                      "service_id": sid, "value": vals}))  # fmt: skip
+    out = pd.concat(rows, ignore_index=True)
+    unknown = set(out["kpi"]) - set(KPI_BY_NAME)
+    if unknown:  # a KPI must be defined in the dictionary before it is reported
+        raise RuntimeError(f"KPIs missing from the KPI dictionary: {sorted(unknown)}")
+    out = out.dropna(subset=["value"]).reset_index(drop=True)
+    for col in ("kpi", "level", "service_id"):
+        out[col] = out[col].astype("category")
+    return out
+
+
+def year_sum_minutes(m: FederalModel, year_idx: np.ndarray, n_years: int) -> np.ndarray:
+    """Staff minutes used per (year, group): completions x minutes per case."""
+    minutes_by_group = np.zeros(m.weekly.shape[2])
+    # every pair of a group shares the service, hence the minutes per case
+    first_pair = np.r_[0, np.flatnonzero(np.diff(m.routing.pairs["group"].to_numpy())) + 1]
+    minutes_by_group[:] = m.minutes[first_pair]
+    out = np.zeros((n_years, m.weekly.shape[2]))
+    np.add.at(out, year_idx, m.weekly[:, F["completions"]] * minutes_by_group)
+    return out
+
+
+def run_tables(m: FederalModel, which: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The tables named in ``which`` (``kpis``, ``weekly``, ``agencies``)."""
+    makers = {"kpis": kpi_table, "weekly": weekly_table, "agencies": agencies_table}
+    return {name: makers[name](m) for name in which}
+
+
+def fte_by_level(m: FederalModel) -> pd.Series:
+    """Initial modelled FTE per executing level (for the plausibility check against Destatis)."""
+    levels = m.routing.agencies["level"].to_numpy()[m.pair_agency]
+    return pd.Series(m.own_fte).groupby(levels).sum()
