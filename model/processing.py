@@ -86,6 +86,9 @@ def step_queues(
         Completions and the sum of their lead times.
     """
     b0 = state.backlog
+    # Work already done on the next case (last week's fractional credit) moves this week's
+    # completion times earlier by credit/rate.
+    head_start = state.credit / np.maximum(capacity, TINY)
     avail = state.credit + capacity
     cap_whole = np.floor(avail).astype(np.int64)
     done = np.minimum(b0 + arrivals, cap_whole)
@@ -99,13 +102,17 @@ def step_queues(
     span = t - state.oldest
     frac = k1 / np.maximum(b0f, TINY)
     # Backlog part: completion times t + [0, k1)/rate; arrival times spread on [oldest, t).
-    lead_old = k1 * span * (1.0 - 0.5 * frac) + k1 * k1 / (2.0 * rate)
+    lead_old = k1 * (span - head_start) - 0.5 * k1 * span * frac + k1 * k1 / (2.0 * rate)
     # New part: case j (0 <= j < k2) arrives at t + j/a and completes at
-    # max(t + j/a, t + (k1 + j)/rate): its wait is max(0, k1/rate + j (1/rate - 1/a)).
-    a0 = k1 / rate
+    # max(t + j/a, t - head_start + (k1 + j)/rate): its wait is max(0, a0 + j (1/rate - 1/a)).
+    a0 = k1 / rate - head_start
     slope = 1.0 / rate - 1.0 / a
-    j_end = np.where(slope < 0, np.minimum(k2, a0 / np.maximum(-slope, TINY)), k2)
-    lead_new = j_end * a0 + 0.5 * slope * j_end * j_end
+    # Integral of max(0, a0 + slope j) over [0, k2]: the wait is positive from j_lo on.
+    j_lo = np.where((a0 < 0) & (slope > 0), np.minimum(k2, -a0 / np.maximum(slope, TINY)), 0.0)
+    j_lo = np.where((a0 < 0) & (slope <= 0), k2, j_lo)
+    j_hi = np.where((a0 >= 0) & (slope < 0), np.minimum(k2, a0 / np.maximum(-slope, TINY)), k2)
+    j_hi = np.maximum(j_hi, j_lo)
+    lead_new = a0 * (j_hi - j_lo) + 0.5 * slope * (j_hi * j_hi - j_lo * j_lo)
     lead_sum = lead_old + lead_new + done * processing_weeks
 
     remaining_old = b0 - k1
