@@ -45,15 +45,18 @@ class Routing:
             unit table or -1), ``population`` (persons served, any service).
         services: the active service ids, in code order.
         cell_service: for each demand cell, its service code (index into ``services``).
-        cell_unit: for each cell, its draw unit's row in the table of its draw level.
-        cell_population: for each cell, the population of its draw unit (persons).
+        cell_unit: for each cell, its position among its service's cells (canonical order:
+            Land, then Kreise or units, then large towns).
+        cell_population: for each cell, the population of its territory (persons).
         cell_land: for each cell, the Land row (0-15) of its draw unit.
         cell_pair: for each cell, the work pair that executes it.
-        pairs: one row per (agency, service) pair, sorted by (Land, level, service, agency):
+        pairs: one row per (agency, service) pair, sorted by (agency, service), so that an
+            agency's pairs are contiguous (the engine processes blocks of whole agencies):
             ``agency``, ``service`` (code), ``land_row``, ``level`` (code into LEVELS),
             ``group`` (code of the (Land, level, service) group for weekly aggregates).
         groups: one row per group: ``land``, ``level``, ``service_id``.
-        draw_level: for each service code, its draw level (index into DRAW_LEVELS).
+        draw_level: for each service code, the finest draw level it uses in any Land (index
+            into DRAW_LEVELS).
     """
 
     agencies: pd.DataFrame
@@ -68,13 +71,10 @@ class Routing:
     draw_level: np.ndarray
 
 
-def _draw_level(rows: pd.DataFrame) -> int:
-    """Finest level at which a service's executing agency varies within a Land."""
-    if (rows["level"] == "gemeinde").any() or rows["large_town_threshold"].notna().any():
-        return DRAW_LEVELS.index("unit")
-    if rows["level"].isin(["kreis", "jobcenter"]).any():
-        return DRAW_LEVELS.index("kreis")
-    return DRAW_LEVELS.index("land")
+def _rank_within(codes: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal codes (codes sorted)."""
+    starts = np.searchsorted(codes, codes)
+    return np.arange(len(codes)) - starts
 
 
 def build_routing(
@@ -173,60 +173,64 @@ def build_routing(
         return federal_agency[sid]
 
     # --- cells: (service, draw unit) -> executing agency -----------------------------------
+    # A cell is the finest territory at which a service's executing agency can differ in
+    # today's execution table, per (service, Land): every municipal unit for Gemeinde-level
+    # services; for Kreis services with a large-town threshold each unit at or above it plus
+    # the rest of its Kreis; Kreise for other Kreis and Jobcenter services; the Land for Land
+    # and Bund services. Scenarios only coarsen execution, so agencies get whole cells.
     exe = execution.set_index(["service_id", "land"])
-    cell_service, cell_unit, cell_pop, cell_land, cell_agency = [], [], [], [], []
-    draw_level = np.zeros(len(services), dtype=np.int64)
+    unit_rows_of_land = [np.flatnonzero(unit_land_row == lr) for lr in range(len(land_keys))]
+    kreis_rows_of_land = [np.flatnonzero(kreis_land_row == lr) for lr in range(len(land_keys))]
+    cell_service, cell_pop, cell_land, cell_agency = [], [], [], []
+    draw_level = np.full(len(services), len(DRAW_LEVELS) - 1, dtype=np.int64)
     for s, sid in enumerate(services):
-        rows_s = execution[execution["service_id"] == sid]
-        dl = _draw_level(rows_s)
-        draw_level[s] = dl
-        if DRAW_LEVELS[dl] == "unit":
-            du_land, du_kreis, du_pop = unit_land_row, unit_kreis_row, unit_pop
-            du_unit = np.arange(n_units)
-        elif DRAW_LEVELS[dl] == "kreis":
-            du_land, du_kreis, du_pop = kreis_land_row, np.arange(len(kreis_keys)), kreis_pop
-            du_unit = np.full(len(kreis_keys), -1)
-        else:
-            du_land, du_kreis, du_pop = np.arange(len(land_keys)), None, land_pop
-            du_unit = np.full(len(land_keys), -1)
-        agency = np.empty(len(du_land), dtype=np.int64)
         for lr, lkey in enumerate(land_keys):
-            sel = np.flatnonzero(du_land == lr)
-            if not len(sel):
-                continue
             row = exe.loc[(sid, lkey)]
             level, threshold = row["level"], row["large_town_threshold"]
             if level == "gemeinde":
-                agency[sel] = du_unit[sel]
+                units_l = unit_rows_of_land[lr]
+                pops, agency = unit_pop[units_l], units_l
+                dl = "unit"
             elif level in ("kreis", "jobcenter"):
+                kreise_l = kreis_rows_of_land[lr]
                 base = kreis_agency if level == "kreis" else jobcenter_agency
-                agency[sel] = base[du_kreis[sel]]
+                pops, agency = kreis_pop[kreise_l].copy(), base[kreise_l]
+                dl = "kreis"
                 if level == "kreis" and pd.notna(threshold):
-                    big = sel[(du_pop[sel] >= threshold) & (du_unit[sel] >= 0)]
-                    agency[big] = du_unit[big]
-            elif level == "land":
-                agency[sel] = land_office(lr, sid)
+                    units_l = unit_rows_of_land[lr]
+                    big = units_l[(unit_pop[units_l] >= threshold)
+                                  & ~kreisfrei[unit_kreis_row[units_l]]]  # fmt: skip
+                    # the rest of each Kreis, without its large towns
+                    pos = np.searchsorted(kreise_l, unit_kreis_row[big])
+                    np.subtract.at(pops, pos, unit_pop[big])
+                    pops = np.concatenate([pops, unit_pop[big]])
+                    agency = np.concatenate([agency, big])
+                    dl = "unit" if len(big) else "kreis"
             else:
-                agency[sel] = federal_office(sid)
-        cell_service.append(np.full(len(du_land), s))
-        cell_unit.append(np.arange(len(du_land)))
-        cell_pop.append(du_pop)
-        cell_land.append(du_land)
-        cell_agency.append(agency)
+                pops = land_pop[lr : lr + 1]
+                agency = np.array([land_office(lr, sid) if level == "land"
+                                   else federal_office(sid)])  # fmt: skip
+                dl = "land"
+            draw_level[s] = min(draw_level[s], DRAW_LEVELS.index(dl))
+            keep = pops > 0
+            cell_service.append(np.full(int(keep.sum()), s))
+            cell_pop.append(pops[keep])
+            cell_land.append(np.full(int(keep.sum()), lr))
+            cell_agency.append(np.asarray(agency)[keep])
 
     agencies = pd.DataFrame(rows)
     c_service = np.concatenate(cell_service)
     c_agency = np.concatenate(cell_agency)
     c_land = np.concatenate(cell_land)
 
-    # --- pairs: unique (agency, service), sorted by (Land, level, service, agency) ----------
+    # --- pairs: unique (agency, service), sorted by (agency, service) -----------------------
     ag_land = np.array([land_row_of.get(k, len(land_keys)) for k in agencies["land"]])
     ag_level = np.array([LEVELS.index(v) for v in agencies["level"]])
     pair_key = c_agency * len(services) + c_service
     uniq, cell_pair_unsorted = np.unique(pair_key, return_inverse=True)
     p_agency, p_service = uniq // len(services), uniq % len(services)
     p_land, p_level = ag_land[p_agency], ag_level[p_agency]
-    order = np.lexsort((p_agency, p_service, p_level, p_land))
+    order = np.lexsort((p_service, p_agency))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     pairs = pd.DataFrame(
@@ -248,7 +252,7 @@ def build_routing(
         agencies=agencies,
         services=tuple(services),
         cell_service=c_service,
-        cell_unit=np.concatenate(cell_unit),
+        cell_unit=_rank_within(c_service),
         cell_population=np.concatenate(cell_pop).astype(np.float64),
         cell_land=c_land,
         cell_pair=rank[cell_pair_unsorted],

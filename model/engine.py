@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import mesa
 import numpy as np
@@ -27,7 +27,7 @@ from model.demand import (
     weekly_seasonality,
 )
 from model.geography import Germany, load_germany, municipal_units
-from model.processing import QueueState, fungible_fte, step_queues
+from model.processing import QueueState, step_queues
 from model.scenario import Scenario
 
 STEP_PLAN: tuple[tuple[str, str], ...] = (
@@ -37,7 +37,11 @@ STEP_PLAN: tuple[tuple[str, str], ...] = (
         "take this week's arrivals per (service, draw unit) cell and route them to the "
         "executing agency's work pair",
     ),  # fmt: skip
-    ("staffing", "pool each agency's fungible staff share and share it by work pressure"),
+    (
+        "staffing",
+        "pool each agency's fungible staff share and share it by work pressure "
+        "(only agencies with work this week)",
+    ),  # fmt: skip
     (
         "processing",
         "turn FTE into capacity; complete whole cases FIFO; carry backlog; sum lead times",
@@ -147,18 +151,21 @@ AGENT_CLASS = {
 }
 
 
-@dataclass
-class Trace:
-    """Per-pair, per-week arrays recorded for tests and debugging (small fixtures only)."""
+TRACE_FIELDS = ("arrivals", "completions", "backlog", "lead_sum", "cum_arrivals",
+                "cum_completions", "transfers_in", "transfers_out")  # fmt: skip
 
-    arrivals: list[np.ndarray] = field(default_factory=list)
-    completions: list[np.ndarray] = field(default_factory=list)
-    backlog: list[np.ndarray] = field(default_factory=list)
-    lead_sum: list[np.ndarray] = field(default_factory=list)
-    cum_arrivals: list[np.ndarray] = field(default_factory=list)
-    cum_completions: list[np.ndarray] = field(default_factory=list)
-    transfers_in: list[np.ndarray] = field(default_factory=list)
-    transfers_out: list[np.ndarray] = field(default_factory=list)
+
+class Trace:
+    """Per-pair, per-week arrays recorded for tests and debugging (small fixtures only).
+
+    Each field is an array of shape (n_weeks, n_pairs): ``arrivals``, ``completions``,
+    ``backlog`` (end of week), ``lead_sum``, the cumulative counters ``cum_arrivals`` and
+    ``cum_completions``, and ``transfers_in`` / ``transfers_out`` (cumulative).
+    """
+
+    def __init__(self, n_weeks: int, n_pairs: int) -> None:
+        for name in TRACE_FIELDS:
+            setattr(self, name, np.zeros((n_weeks, n_pairs)))
 
 
 # Weekly aggregate quantities (rows of the recording buffer).
@@ -184,6 +191,8 @@ class FederalModel(mesa.Model):
         threads: Threads for drawing arrivals (results do not depend on it).
         arrivals: Fixed arrivals, shape (n_weeks, n_cells), instead of random draws (hand-
             checked fixtures, replays of recorded series); the warm-up is then skipped.
+        block_size: Work pairs processed together (a cache-size setting; results do not
+            depend on it).
     """
 
     def __init__(
@@ -200,6 +209,7 @@ class FederalModel(mesa.Model):
         running_case: np.ndarray | None = None,
         threads: int = 1,
         arrivals: np.ndarray | None = None,
+        block_size: int = 16384,
     ) -> None:
         super().__init__(rng=seed)
         self.scenario = scenario
@@ -245,29 +255,31 @@ class FederalModel(mesa.Model):
         self.own_fte = self.expected_work / (self.fte_minutes_week * self.productivity * util)
 
         self.queues = QueueState.empty(self.n_pairs)
-        self.cum_arrivals = np.zeros(self.n_pairs, np.int64)
-        self.cum_completions = np.zeros(self.n_pairs, np.int64)
-        self.transfers_in = np.zeros(self.n_pairs, np.int64)
-        self.transfers_out = np.zeros(self.n_pairs, np.int64)
-        self.fixed_arrivals = None if arrivals is None else np.asarray(arrivals, dtype=np.int64)
+        self.cum_arrivals = np.zeros(self.n_pairs)
+        self.cum_completions = np.zeros(self.n_pairs)
+        self.transfers_in = np.zeros(self.n_pairs)
+        self.transfers_out = np.zeros(self.n_pairs)
+        self.fixed_arrivals = None if arrivals is None else np.asarray(arrivals, dtype=np.float64)
+
+        self.pair_group = pairs["group"].to_numpy()
+        self.n_groups = int(self.pair_group.max()) + 1 if self.n_pairs else 0
+        self.capacity_per_fte = self.fte_minutes_week * self.productivity / self.minutes
+        self.blocks = _agency_blocks(self.pair_agency, block_size)
+        self._staffing_changed()
+        self._prefetch = ThreadPoolExecutor(1) if threads > 1 else None
+        self._pending: dict[int, Future] = {}
         if self.fixed_arrivals is None:
             self._warm_up(int(p["warmup_weeks"]))
+        self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
 
-        starts = np.flatnonzero(np.r_[True, np.diff(pairs["group"].to_numpy()) != 0])
-        self._group_starts = starts
-        self._buf = np.zeros((len(AGG_FIELDS), self.n_pairs))
-        self.weekly = np.zeros((self.calendar.n_weeks, len(AGG_FIELDS), len(starts)))
+        self.weekly = np.zeros((self.calendar.n_weeks, len(AGG_FIELDS), self.n_groups))
         self.year_snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
         self._cum_lead = np.zeros(self.n_pairs)
         self._cum_fte = np.zeros(self.n_pairs)
-        self._year_arrivals: np.ndarray | None = None
-        self._year_start = 0
         self.week = 0
-        self.trace = Trace() if trace else None
+        self.trace = Trace(self.calendar.n_weeks, self.n_pairs) if trace else None
 
-        self._agency_pair_order = np.argsort(self.pair_agency, kind="stable")
-        self._agency_pair_start = np.searchsorted(self.pair_agency[self._agency_pair_order],
-                                                  np.arange(self.n_agencies + 1))  # fmt: skip
+        self._agency_pair_start = np.searchsorted(self.pair_agency, np.arange(self.n_agencies + 1))
         levels = routing.agencies["level"].to_numpy()
         for row in range(self.n_agencies):
             AGENT_CLASS[levels[row]](self, row)
@@ -276,18 +288,70 @@ class FederalModel(mesa.Model):
     def _to_pairs(self, per_cell: np.ndarray) -> np.ndarray:
         return np.bincount(self.routing.cell_pair, per_cell, minlength=self.n_pairs)
 
+    def _cells_to_pairs(self, cell_arrivals: np.ndarray) -> np.ndarray:
+        """Shape (n_weeks, n_cells) -> (n_weeks, n_pairs) arrivals (float64 whole numbers)."""
+        n_weeks = cell_arrivals.shape[0]
+        flat = (np.arange(n_weeks)[:, None] * self.n_pairs + self.routing.cell_pair).ravel()
+        out = np.bincount(flat, cell_arrivals.ravel(), minlength=n_weeks * self.n_pairs)
+        return out.reshape(n_weeks, self.n_pairs)
+
     def agency_pairs(self, row: int) -> np.ndarray:
         """Work pair indices of one agency."""
-        lo, hi = self._agency_pair_start[row], self._agency_pair_start[row + 1]
-        return self._agency_pair_order[lo:hi]
+        return np.arange(self._agency_pair_start[row], self._agency_pair_start[row + 1])
 
-    def schedule(self, day: dt.date, name: str, action: Callable[[], None]) -> None:
-        """Schedule a dated event: ``action`` runs at the start of the week containing ``day``.
+    def schedule(self, day: dt.date | int, name: str, action: Callable[[], None]) -> None:
+        """Schedule a dated event: ``action`` runs at the start of the week containing ``day``
+        (or of week index ``day``).
 
         Mesa 3.3 has no dated events (3.5's ``schedule_event``), so foedsim keeps its own.
         """
-        self.events.append((self.calendar.week_of(day), name, action))
+        week = day if isinstance(day, int) else self.calendar.week_of(day)
+        self.events.append((week, name, action))
         self.events.sort(key=lambda e: e[0])
+
+    def _staffing_changed(self) -> None:
+        """Recompute what depends on ``own_fte`` (after hiring, exits, programme staff)."""
+        ag = self.pair_agency
+        fte_agency = np.bincount(ag, self.own_fte, minlength=self.n_agencies)
+        work_agency = np.bincount(ag, self.expected_work, minlength=self.n_agencies)
+        phi = self.fungible_share
+        self._keep_fte = self.own_fte * (1.0 - phi)
+        self._pool_fte = phi * fte_agency[ag]
+        self._agency_work = work_agency[ag]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self._own_share = np.where(fte_agency[ag] > 0, self.own_fte / fte_agency[ag], 0.0)
+        self._group_fte = np.bincount(self.pair_group, self.own_fte, minlength=self.n_groups)
+
+    def _schedule_programmes(self, wind_down_weeks: float, utilisation: float) -> None:
+        """Staff the one-off programmes: their pairs get FTE for the programme's mean weekly
+        work (at the initial utilisation) from its first week until ``wind_down_weeks`` after
+        its last (secondments and temporary hires; the catalogue has no programme staffing).
+        """
+        weekly = self.demand.shock_weekly
+        if not weekly.any():
+            return
+        per_cell = self.shock_share[:, None] * weekly[self.routing.cell_service]
+        for s in np.flatnonzero(weekly.any(axis=1)):
+            weeks = np.flatnonzero(weekly[s] > 0)
+            cells = self.routing.cell_service == s
+            mean_cases = per_cell[cells][:, weeks].mean(axis=1)
+            pair_cases = np.bincount(self.routing.cell_pair[cells], mean_cases,
+                                     minlength=self.n_pairs)  # fmt: skip
+            fte = pair_cases * self.minutes / (self.fte_minutes_week * self.productivity
+                                               * utilisation)  # fmt: skip
+            pairs = np.flatnonzero(pair_cases > 0)
+            name = self.routing.services[s]
+
+            def open_(pairs=pairs, fte=fte) -> None:
+                self.own_fte[pairs] += fte[pairs]
+                self._staffing_changed()
+
+            def close(pairs=pairs, fte=fte) -> None:
+                self.own_fte[pairs] = np.maximum(self.own_fte[pairs] - fte[pairs], 0.0)
+                self._staffing_changed()
+
+            self.schedule(int(weeks[0]), f"open programme {name}", open_)
+            self.schedule(int(weeks[-1] + 1 + wind_down_weeks), f"close programme {name}", close)
 
     def _warm_up(self, weeks: int) -> None:
         """Run ``weeks`` weeks before the start at the first weeks' rates; discard their flows.
@@ -300,78 +364,124 @@ class FederalModel(mesa.Model):
         sampler = ArrivalSampler(self.seed, self.routing.services, self.routing.cell_service,
                                  prefix="warmup", threads=self.threads)  # fmt: skip
         season = self.demand.season[:, :n]
-        arrivals = sampler.draw(int(self.calendar.year[0]), self.base_rates, season,
-                                np.zeros_like(season), self.shock_share)  # fmt: skip
+        cells = sampler.draw(int(self.calendar.year[0]), self.base_rates, season,
+                             np.zeros_like(season), self.shock_share)  # fmt: skip
+        arrivals = self._cells_to_pairs(cells[np.arange(weeks) % n])
         self.queues = QueueState.empty(self.n_pairs, t0=-float(weeks))
-        for i in range(weeks):
-            a = np.bincount(self.routing.cell_pair, arrivals[i % n], minlength=self.n_pairs)
-            a = a.astype(np.int64)
-            cap = self._capacity(self.own_fte)
-            step_queues(self.queues, float(i - weeks), a, cap, self.processing_weeks)
+        self._advance(arrivals, -weeks, record=False)
 
-    def _capacity(self, fte: np.ndarray) -> np.ndarray:
-        return fte * self.fte_minutes_week * self.productivity / self.minutes
-
-    # --- the weekly step -----------------------------------------------------------------
-    def step(self) -> None:
-        """Advance one week through :data:`STEP_PLAN`."""
-        t = self.week
-        # events
-        while self.events and self.events[0][0] <= t:
-            _, _, action = self.events.pop(0)
-            action()
-        # intake: arrivals are drawn a model year at a time (one call per service stream).
-        if self.fixed_arrivals is not None:
-            cell_arrivals = self.fixed_arrivals[t]
-        else:
-            if self._year_arrivals is None or t - self._year_start >= len(self._year_arrivals):
-                self._draw_year(t)
-            cell_arrivals = self._year_arrivals[t - self._year_start]
-        arrivals = np.bincount(self.routing.cell_pair, cell_arrivals, minlength=self.n_pairs)
-        arrivals = arrivals.astype(np.int64)
-        # staffing
-        work = self.expected_work + self.queues.backlog * self.minutes
-        fte = fungible_fte(self.own_fte, self.pair_agency, self.n_agencies, work,
-                           self.fungible_share)  # fmt: skip
-        # processing
-        flows = step_queues(self.queues, float(t), arrivals, self._capacity(fte),
-                            self.processing_weeks)  # fmt: skip
-        # recording
-        self.cum_arrivals += arrivals
-        self.cum_completions += flows.completions
-        self._record(t, arrivals, flows.completions, flows.lead_sum, fte)
-        self.week += 1
-
-    def _draw_year(self, t: int) -> None:
-        year = self.calendar.year[t]
+    # --- intake ---------------------------------------------------------------------------
+    def _year_arrivals(self, t: int) -> tuple[int, np.ndarray]:
+        """Arrivals per pair for the model year starting at week ``t``: ``(end, array)``."""
+        year = int(self.calendar.year[t])
         end = t + int(np.count_nonzero(self.calendar.year[t:] == year))
+        if self.fixed_arrivals is not None:
+            return end, self._cells_to_pairs(self.fixed_arrivals[t:end])
+        job = self._pending.pop(t, None)
+        arrivals = job.result() if job is not None else self._draw(t, end)
+        if self._prefetch is not None and end < self.calendar.n_weeks:
+            year2 = int(self.calendar.year[end])
+            end2 = end + int(np.count_nonzero(self.calendar.year[end:] == year2))
+            self._pending[end] = self._prefetch.submit(self._draw, end, end2)
+        return end, arrivals
+
+    def _draw(self, t: int, end: int) -> np.ndarray:
+        return self._cells_to_pairs(self._draw_cells(t, end))
+
+    def _draw_cells(self, t: int, end: int) -> np.ndarray:
         d = self.demand
         weeks = slice(t, end)
-        self._year_arrivals = self.sampler.draw(
-            int(year), self.base_rates, d.season[:, weeks], d.shock_weekly[:, weeks],
-            self.shock_share,
-        )  # fmt: skip
-        self._year_start = t
+        return self.sampler.draw(int(self.calendar.year[t]), self.base_rates,
+                                 d.season[:, weeks], d.shock_weekly[:, weeks],
+                                 self.shock_share)  # fmt: skip
 
-    def _record(self, t: int, arrivals, completions, lead_sum, fte) -> None:
-        buf = self._buf
-        buf[0] = arrivals
-        buf[1] = completions
-        buf[2] = self.queues.backlog
-        buf[3] = lead_sum
-        buf[4] = fte
-        np.multiply(fte, self.fte_minutes_week, out=buf[5])
+    def cell_arrivals(self, year: int) -> np.ndarray:
+        """Arrivals per demand cell in the weeks of one model year, shape (weeks, cells).
+
+        Redrawn from the year's named streams (identical to what the run used), for checks
+        of common random numbers and for exporting the demand.
+        """
+        weeks = np.flatnonzero(self.calendar.year == year)
+        if self.fixed_arrivals is not None:
+            return self.fixed_arrivals[weeks]
+        return self._draw_cells(int(weeks[0]), int(weeks[-1]) + 1)
+
+    # --- the weekly step -----------------------------------------------------------------
+    def _advance(self, arrivals: np.ndarray, t0: int, record: bool = True) -> None:
+        """Process weeks ``t0 .. t0 + len(arrivals)`` (no events inside), block by block.
+
+        Each block is a contiguous range of whole agencies; its state stays in cache while
+        it runs through the weeks. Results do not depend on the block size.
+
+        Args:
+            arrivals: Shape (n_weeks, n_pairs), arrivals per pair and week.
+            t0: Index of the first week (its start time in weeks).
+            record: Add the flows to the weekly aggregates and counters.
+        """
+        q = self.queues
+        for lo, hi in self.blocks:
+            sl = slice(lo, hi)
+            ag = self.pair_agency[sl] - self.pair_agency[lo]
+            n_ag = int(ag[-1]) + 1
+            minutes, proc = self.minutes[sl], self.processing_weeks[sl]
+            cap_per_fte, work = self.capacity_per_fte[sl], self.expected_work[sl]
+            keep, pool = self._keep_fte[sl], self._pool_fte[sl]
+            agency_work, own_share = self._agency_work[sl], self._own_share[sl]
+            own = self.own_fte[sl]
+            group = self.pair_group[sl]
+            sub = QueueState(q.backlog[sl].copy(), q.oldest[sl].copy(), q.credit[sl].copy())
+            for i in range(arrivals.shape[0]):
+                a = arrivals[i, sl]
+                # staffing: the fungible pool follows expected plus waiting work
+                if self.fungible_share > 0:
+                    waiting = sub.backlog * minutes
+                    denom = agency_work + np.bincount(ag, waiting, minlength=n_ag)[ag]
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        share = np.where(denom > 0, (work + waiting) / denom, own_share)
+                    fte = keep + pool * share
+                else:
+                    fte = own
+                # processing
+                flows = step_queues(sub, float(t0 + i), a, fte * cap_per_fte, proc)
+                if record:
+                    self._record(t0 + i, sl, group, a, flows, sub.backlog)
+            q.backlog[sl], q.oldest[sl], q.credit[sl] = sub.backlog, sub.oldest, sub.credit
+
+    def _record(self, t: int, sl: slice, group: np.ndarray, arrivals: np.ndarray, flows,
+                backlog: np.ndarray) -> None:  # fmt: skip
+        n = self.n_groups
+        done, lead = flows.completions, flows.lead_sum
+        row = self.weekly[t]
+        row[0] += np.bincount(group, arrivals, minlength=n)
+        row[1] += np.bincount(group, done, minlength=n)
+        row[2] += np.bincount(group, backlog, minlength=n)
+        row[3] += np.bincount(group, lead, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_lead = lead_sum / completions
+            mean_lead = lead / done
         for i, limit in enumerate(LEAD_THRESHOLDS_WEEKS):
-            np.multiply(completions, mean_lead > limit, out=buf[6 + i])
-        self.weekly[t] = np.add.reduceat(buf, self._group_starts, axis=1)
-        self._cum_lead += lead_sum
-        self._cum_fte += fte
-        last_week_of_year = t + 1 == self.calendar.n_weeks or (
-            self.calendar.year[t + 1] != self.calendar.year[t]
-        )
-        if last_week_of_year:
+            row[6 + i] += np.bincount(group, done * (mean_lead > limit), minlength=n)
+        self.cum_arrivals[sl] += arrivals
+        self.cum_completions[sl] += done
+        self._cum_lead[sl] += lead
+        if self.trace is not None:
+            tr = self.trace
+            tr.arrivals[t, sl] = arrivals
+            tr.completions[t, sl] = done
+            tr.backlog[t, sl] = backlog
+            tr.lead_sum[t, sl] = lead
+            tr.cum_arrivals[t, sl] = self.cum_arrivals[sl]
+            tr.cum_completions[t, sl] = self.cum_completions[sl]
+            tr.transfers_in[t, sl] = self.transfers_in[sl]
+            tr.transfers_out[t, sl] = self.transfers_out[sl]
+
+    def _end_of_weeks(self, t0: int, t1: int) -> None:
+        """Per-week records that do not depend on the pairs' flows, and year-end snapshots."""
+        self.weekly[t0:t1, 4] = self._group_fte
+        self.weekly[t0:t1, 5] = self._group_fte * self.fte_minutes_week
+        for _ in range(t1 - t0):  # week by week, so stepping and running add up alike
+            self._cum_fte += self.own_fte
+        t = t1 - 1
+        if t1 == self.calendar.n_weeks or self.calendar.year[t1] != self.calendar.year[t]:
             self.year_snapshots.append(
                 (int(self.calendar.year[t]), {
                     "arrivals": self.cum_arrivals.copy(),
@@ -381,22 +491,53 @@ class FederalModel(mesa.Model):
                     "fte_weeks": self._cum_fte.copy(),
                 })
             )  # fmt: skip
-        if self.trace is not None:
-            tr = self.trace
-            tr.arrivals.append(arrivals.copy())
-            tr.completions.append(completions.copy())
-            tr.backlog.append(self.queues.backlog.copy())
-            tr.lead_sum.append(lead_sum.copy())
-            tr.cum_arrivals.append(self.cum_arrivals.copy())
-            tr.cum_completions.append(self.cum_completions.copy())
-            tr.transfers_in.append(self.transfers_in.copy())
-            tr.transfers_out.append(self.transfers_out.copy())
+
+    def _run_until(self, stop: int) -> None:
+        """Advance from ``self.week`` to week ``stop``, in segments between dated events."""
+        while self.week < stop:
+            t = self.week
+            while self.events and self.events[0][0] <= t:
+                _, _, action = self.events.pop(0)
+                action()
+            if self._year is None or t >= self._year[0]:
+                self._year = self._year_arrivals(t)
+                self._year_start = t
+            year_end, arrivals = self._year
+            nxt = min(stop, year_end, self.events[0][0] if self.events else stop)
+            self._advance(arrivals[t - self._year_start : nxt - self._year_start], t)
+            self._end_of_weeks(t, nxt)
+            self.week = nxt
+
+    _year: tuple[int, np.ndarray] | None = None
+    _year_start = 0
+
+    def step(self) -> None:
+        """Advance one week through :data:`STEP_PLAN`."""
+        self._run_until(self.week + 1)
 
     def run(self) -> FederalModel:
-        """Run every week of the scenario; return self (tables via :mod:`model.results`)."""
-        while self.week < self.calendar.n_weeks:
-            self.step()
+        """Run every week of the scenario; return self (tables via :mod:`model.results`).
+
+        Weeks are processed in segments (a model year, or up to the next dated event) and
+        within a segment block by block; the results equal those of stepping week by week.
+        """
+        self._run_until(self.calendar.n_weeks)
+        if self._prefetch is not None:
+            self._prefetch.shutdown(wait=True)
         return self
+
+
+def _agency_blocks(pair_agency: np.ndarray, block_size: int) -> list[tuple[int, int]]:
+    """Split pairs (sorted by agency) into ranges of about ``block_size`` whole agencies."""
+    n = len(pair_agency)
+    blocks, lo = [], 0
+    while lo < n:
+        hi = min(n, lo + block_size)
+        if hi < n:  # extend to the end of the agency the cut falls into
+            hi = int(np.searchsorted(pair_agency, pair_agency[hi - 1], side="right"))
+        blocks.append((lo, hi))
+        lo = hi
+    return blocks
 
 
 def _build_from_catalogue(

@@ -7,9 +7,11 @@ Every (agency, service) work pair is one FIFO queue. A week ``t`` spans model ti
    ``productivity_factor`` / minutes per case. Leave is not deducted again: the catalogue's
    minutes were derived on 1,600 productive hours per FTE-year.
 2. **Whole cases.** Completions are whole cases: ``C = min(backlog + arrivals, floor(credit +
-   capacity))``. When capacity binds, its fractional rest carries to next week (``credit``);
-   when the queue empties, idle capacity is lost. So an office with 0.3 cases/week of capacity
-   completes three cases every ten weeks.
+   capacity))``. Capacity not used carries to next week up to one case (``credit``): with a
+   queue that is the fractional rest (the next case is partly done), so an office with 0.3
+   cases/week completes three cases every ten weeks; an idle office keeps at most one case's
+   worth of time ready, so a rare case in a tiny office is done on arrival. An empty queue with
+   a full credit and no arrivals does not change at all (the engine skips it).
 3. **FIFO lead time (fluid within the week).** Waiting cases are taken to have arrived
    uniformly over ``[oldest, t)``, this week's arrivals uniformly over ``[t, t+1)``, and the
    clerks to work at a constant rate through the week, oldest case first. The lead time of a
@@ -31,6 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 TINY = 1e-12
+WHOLE_CASE_TOLERANCE = 1e-9
+"""Capacity within this many cases of a whole number counts as that whole number, so that
+floating-point rounding (7.999999999 cases) does not lose a case (a numerical setting)."""
 
 
 @dataclass
@@ -38,7 +43,7 @@ class QueueState:
     """State of all work pairs.
 
     Attributes:
-        backlog: Waiting cases (int64).
+        backlog: Waiting cases (float64 holding whole numbers).
         oldest: Arrival time (weeks) of the oldest waiting case; meaningless when empty.
         credit: Fractional capacity carried from last week (cases, in [0, 1)).
     """
@@ -50,7 +55,7 @@ class QueueState:
     @classmethod
     def empty(cls, n: int, t0: float = 0.0) -> QueueState:
         """All queues empty at time ``t0``."""
-        return cls(np.zeros(n, np.int64), np.full(n, t0), np.zeros(n))
+        return cls(np.zeros(n), np.full(n, t0), np.zeros(n))
 
 
 @dataclass
@@ -58,7 +63,7 @@ class WeekFlows:
     """What happened in one week, per pair.
 
     Attributes:
-        completions: Cases completed (int64).
+        completions: Cases completed (float64 holding whole numbers).
         lead_sum: Sum of the completed cases' lead times (weeks).
     """
 
@@ -73,82 +78,55 @@ def step_queues(
     capacity: np.ndarray,
     processing_weeks: np.ndarray,
 ) -> WeekFlows:
-    """Advance every FIFO queue by one week (mutates ``state``).
+    """Advance FIFO queues by one week (mutates ``state``).
+
+    Counts are float64 arrays holding whole numbers (exact up to 2**53).
 
     Args:
         state: The queues at the start of week ``t``.
         t: The week's start time (weeks).
-        arrivals: Cases arriving in the week (int64).
-        capacity: Cases the staff can complete in the week (float, >= 0).
+        arrivals: Cases arriving in the week.
+        capacity: Cases the staff can complete in the week (>= 0).
         processing_weeks: Processing time of one case (weeks), added to each lead time.
 
     Returns:
         Completions and the sum of their lead times.
     """
     b0 = state.backlog
-    # Work already done on the next case (last week's fractional credit) moves this week's
-    # completion times earlier by credit/rate.
-    head_start = state.credit / np.maximum(capacity, TINY)
-    avail = state.credit + capacity
-    cap_whole = np.floor(avail).astype(np.int64)
-    done = np.minimum(b0 + arrivals, cap_whole)
-    state.credit = np.where(done == cap_whole, avail - cap_whole, 0.0)
-
-    b0f = b0.astype(np.float64)
-    k1 = np.minimum(done, b0).astype(np.float64)  # from the waiting backlog
-    k2 = done - k1  # from this week's arrivals
-    rate = np.maximum(capacity, TINY)
-    a = np.maximum(arrivals, TINY)
+    credit = state.credit
+    inv_rate = 1.0 / np.maximum(capacity, TINY)
+    avail = credit + capacity
+    cap_whole = np.floor(avail + WHOLE_CASE_TOLERANCE)
+    total = b0 + arrivals
+    done = np.minimum(total, cap_whole)
+    backlog = total - done
+    # Capacity not used this week carries over up to one case: while work remains that is the
+    # fractional rest (the next case is partly done); an idle office can have the next case's
+    # worth of time ready, so a rare case in a tiny office is done on arrival. Idle capacity
+    # beyond one case is lost. An empty queue with a full credit and no arrivals is unchanged.
+    state.credit = np.minimum(avail - done, 1.0)
+    # Last week's credit means this week's completions start credit/rate early.
+    head = credit * inv_rate
+    k1 = np.minimum(done, b0)  # completed from the waiting backlog
+    k2 = done - k1  # completed from this week's arrivals
     span = t - state.oldest
-    frac = k1 / np.maximum(b0f, TINY)
-    # Backlog part: completion times t + [0, k1)/rate; arrival times spread on [oldest, t).
-    lead_old = k1 * (span - head_start) - 0.5 * k1 * span * frac + k1 * k1 / (2.0 * rate)
-    # New part: case j (0 <= j < k2) arrives at t + j/a and completes at
-    # max(t + j/a, t - head_start + (k1 + j)/rate): its wait is max(0, a0 + j (1/rate - 1/a)).
-    a0 = k1 / rate - head_start
-    slope = 1.0 / rate - 1.0 / a
-    # Integral of max(0, a0 + slope j) over [0, k2]: the wait is positive from j_lo on.
-    j_lo = np.where((a0 < 0) & (slope > 0), np.minimum(k2, -a0 / np.maximum(slope, TINY)), 0.0)
-    j_lo = np.where((a0 < 0) & (slope <= 0), k2, j_lo)
-    j_hi = np.where((a0 >= 0) & (slope < 0), np.minimum(k2, a0 / np.maximum(-slope, TINY)), k2)
-    j_hi = np.maximum(j_hi, j_lo)
-    lead_new = a0 * (j_hi - j_lo) + 0.5 * slope * (j_hi * j_hi - j_lo * j_lo)
-    lead_sum = lead_old + lead_new + done * processing_weeks
-
-    remaining_old = b0 - k1
-    state.oldest = np.where(remaining_old > 0, state.oldest + frac * span, t + k2 / a)
-    state.backlog = b0 + arrivals - done
-    return WeekFlows(done, lead_sum)
-
-
-def fungible_fte(
-    own_fte: np.ndarray,
-    pair_agency: np.ndarray,
-    n_agencies: int,
-    work: np.ndarray,
-    share: float,
-) -> np.ndarray:
-    """Effective FTE per pair after pooling the fungible share within each agency.
-
-    Args:
-        own_fte: FTE assigned to each pair's service.
-        pair_agency: Agency row of each pair.
-        n_agencies: Number of agencies.
-        work: Each pair's claim on the pool (staff-minutes of expected and waiting work).
-        share: ``fungible_share`` (0-1).
-
-    Returns:
-        FTE per pair; the sum per agency equals the agency's own total.
-    """
-    if share <= 0.0:
-        return own_fte
-    pool = np.bincount(pair_agency, own_fte, minlength=n_agencies) * share
-    work_total = np.bincount(pair_agency, work, minlength=n_agencies)
-    fte_total = np.bincount(pair_agency, own_fte, minlength=n_agencies)
-    # Without any work in the agency, the pool stays with each service's own staff.
-    weight = np.where(
-        work_total[pair_agency] > 0,
-        work / np.maximum(work_total[pair_agency], TINY),
-        own_fte / np.maximum(fte_total[pair_agency], TINY),
-    )
-    return own_fte * (1.0 - share) + pool[pair_agency] * weight
+    frac = k1 / np.maximum(b0, TINY)
+    # Backlog part: completions at t - head + [0, k1)/rate; arrivals spread over [oldest, t),
+    # the completed ones over [oldest, oldest + frac * span).
+    lead = k1 * (span - head - 0.5 * span * frac + 0.5 * k1 * inv_rate)
+    # New part: arrival j (0 <= j < k2) comes at t + j/a and is completed at
+    # max(t + j/a, t - head + (k1 + j)/rate): it waits max(0, f(j)), f(j) = a0 + slope j,
+    # integrated over [0, k2] as k2 (f0+^2 - f1+^2) / (2 (f0 - f1)) (f0 = f1: k2 f0+).
+    inv_a = 1.0 / np.maximum(arrivals, TINY)
+    f0 = k1 * inv_rate - head
+    slope = inv_rate - inv_a
+    f1 = f0 + slope * k2
+    p0 = np.maximum(f0, 0.0)
+    p1 = np.maximum(f1, 0.0)
+    d = f0 - f1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wait_new = np.where(np.abs(d) > TINY, k2 * (p0 * p0 - p1 * p1) / (2.0 * d), k2 * p0)
+    lead += wait_new + done * processing_weeks
+    state.oldest = np.where(b0 > k1, state.oldest + frac * span, t + k2 * inv_a)
+    state.backlog = backlog
+    return WeekFlows(done, lead)

@@ -175,10 +175,9 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
 
 def year_sum_minutes(m: FederalModel, year_idx: np.ndarray, n_years: int) -> np.ndarray:
     """Staff minutes used per (year, group): completions x minutes per case."""
-    minutes_by_group = np.zeros(m.weekly.shape[2])
     # every pair of a group shares the service, hence the minutes per case
-    first_pair = np.r_[0, np.flatnonzero(np.diff(m.routing.pairs["group"].to_numpy())) + 1]
-    minutes_by_group[:] = m.minutes[first_pair]
+    minutes_by_group = np.zeros(m.weekly.shape[2])
+    minutes_by_group[m.pair_group] = m.minutes
     out = np.zeros((n_years, m.weekly.shape[2]))
     np.add.at(out, year_idx, m.weekly[:, F["completions"]] * minutes_by_group)
     return out

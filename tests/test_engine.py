@@ -56,15 +56,10 @@ class Recorded:
 def run_recorded(m: FederalModel) -> Recorded:
     """Run ``m`` week by week, keeping each week's per-cell arrivals."""
     b0 = m.queues.backlog.copy()
-    cells = []
     while m.week < m.calendar.n_weeks:
         m.step()
-        t = m.week - 1
-        if m.fixed_arrivals is not None:
-            cells.append(m.fixed_arrivals[t].copy())
-        else:
-            cells.append(m._year_arrivals[t - m._year_start].copy())
-    return Recorded(m, b0, np.array(cells))
+    years = np.unique(m.calendar.year)
+    return Recorded(m, b0, np.concatenate([m.cell_arrivals(int(y)) for y in years]))
 
 
 def load_short() -> Scenario:
@@ -138,7 +133,7 @@ def test_fixture_initial_staff_and_capacity():
     np.testing.assert_allclose(m.own_fte, want_fte, rtol=1e-12)
     np.testing.assert_allclose(m.own_fte, [0.416, 0.52], rtol=1e-12)
     # The fixture relies on whole-number capacities (see engine_fixture.py).
-    assert m._capacity(m.own_fte).tolist() == list(fx.CAPACITY_PER_WEEK)
+    np.testing.assert_allclose(m.own_fte * m.capacity_per_fte, fx.CAPACITY_PER_WEEK, rtol=1e-12)
     np.testing.assert_allclose(m.processing_weeks, [0.052, 0.052], rtol=1e-12)
     assert m.queues.backlog.tolist() == [0, 0]
     assert m.queues.credit.tolist() == [0.0, 0.0]
@@ -205,10 +200,23 @@ def test_fifo_whole_capacity_credit_rule():
         flows = step_queues(st, float(t), np.array([10]), np.array([2.5]), np.array([0.0]))
         done.append(int(flows.completions[0]))
     assert done == [2, 3, 2, 3, 2, 3]
-    # Idle capacity is lost when the queue empties: no credit is carried.
+    # Idle capacity carries over up to one case only: 2.5 - 1 = 1.5 unused -> credit 1.
     st = QueueState.empty(1)
     step_queues(st, 0.0, np.array([1]), np.array([2.5]), np.array([0.0]))
-    assert st.credit.tolist() == [0.0]
+    assert st.credit.tolist() == [1.0]
+    # A tiny office (0.3 cases/week) that was idle does a rare case on arrival ...
+    st = QueueState.empty(1)
+    for t in range(4):  # idle weeks bank 0.3, 0.6, 0.9, 1.0 (capped)
+        step_queues(st, float(t), np.array([0]), np.array([0.3]), np.array([0.0]))
+    assert st.credit.tolist() == [1.0]
+    flows = step_queues(st, 4.0, np.array([1]), np.array([0.3]), np.array([0.0]))
+    assert flows.completions.tolist() == [1.0] and flows.lead_sum.tolist() == [0.0]
+    # ... and an idle queue with a full credit and no arrivals does not change at all.
+    before = (st.backlog.copy(), st.credit.copy())
+    st.credit[:] = 1.0
+    flows = step_queues(st, 5.0, np.array([0]), np.array([0.3]), np.array([0.0]))
+    assert flows.completions.tolist() == [0.0] and st.credit.tolist() == [1.0]
+    assert st.backlog.tolist() == before[0].tolist()
 
 
 def test_fifo_exact_for_constant_fractional_capacity():
@@ -328,7 +336,7 @@ def test_fixture_doubling_demand_keeps_lead_times():
     one = fx.fixture_model(scale=1).run()
     two = fx.fixture_model(scale=2).run()
     np.testing.assert_allclose(two.own_fte, 2 * one.own_fte, rtol=1e-15)
-    assert two._capacity(two.own_fte).tolist() == [16.0, 20.0]
+    np.testing.assert_allclose(two.own_fte * two.capacity_per_fte, [16.0, 20.0], rtol=1e-12)
     np.testing.assert_array_equal(stack(two.trace.backlog), 2 * stack(one.trace.backlog))
     np.testing.assert_array_equal(stack(two.trace.completions), 2 * stack(one.trace.completions))
     lead_one = stack(one.trace.lead_sum) / stack(one.trace.completions)
