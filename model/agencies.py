@@ -112,35 +112,40 @@ def build_routing(
     land_pop = np.bincount(unit_land_row, unit_pop, minlength=len(land_keys)).astype(np.int64)
 
     # --- agencies --------------------------------------------------------------------------
-    rows: list[dict] = []
-    for i in range(n_units):
-        rows.append(
-            {"key": ut["unit"].iat[i], "name": ut["name"].iat[i], "level": "gemeinde",
-             "land": ut["land"].iat[i], "kreis": ut["kreis"].iat[i], "unit_row": i,
-             "population": int(unit_pop[i])}
-        )  # fmt: skip
+    kreise = g.kreise
+    parts = [pd.DataFrame({
+        "key": ut["unit"].to_numpy(), "name": ut["name"].to_numpy(), "level": "gemeinde",
+        "land": ut["land"].to_numpy(), "kreis": ut["kreis"].to_numpy(),
+        "unit_row": np.arange(n_units), "population": unit_pop,
+    })]  # fmt: skip
     # A kreisfreie Stadt is its own Kreis: its (single, largest) unit acts as Kreis agency.
     kreis_agency = np.full(len(kreis_keys), -1, dtype=np.int64)
-    order = np.argsort(-unit_pop, kind="stable")
-    for i in order:
-        k = unit_kreis_row[i]
-        if kreisfrei[k] and kreis_agency[k] < 0:
-            kreis_agency[k] = i
-    for k, key in enumerate(kreis_keys):
-        if not kreisfrei[k]:
-            kreis_agency[k] = len(rows)
-            rows.append(
-                {"key": key, "name": g.kreise["name"].iat[k], "level": "kreis",
-                 "land": g.kreise["land"].iat[k], "kreis": key, "unit_row": -1,
-                 "population": int(kreis_pop[k])}
-            )  # fmt: skip
-    jobcenter_agency = np.arange(len(rows), len(rows) + len(kreis_keys), dtype=np.int64)
-    for k, key in enumerate(kreis_keys):
-        rows.append(
-            {"key": f"JC-{key}", "name": f"Jobcenter {g.kreise['name'].iat[k]}",
-             "level": "jobcenter", "land": g.kreise["land"].iat[k], "kreis": key,
-             "unit_row": -1, "population": int(kreis_pop[k])}
-        )  # fmt: skip
+    by_kreis_then_size = np.lexsort((-unit_pop, unit_kreis_row))
+    kreis_of_sorted = unit_kreis_row[by_kreis_then_size]
+    first = np.r_[True, np.diff(kreis_of_sorted) != 0]
+    largest = by_kreis_then_size[first]
+    largest_kreis = kreis_of_sorted[first]
+    is_kf = kreisfrei[largest_kreis]
+    kreis_agency[largest_kreis[is_kf]] = largest[is_kf]
+    landkreise = np.flatnonzero(~kreisfrei)
+    kreis_agency[landkreise] = n_units + np.arange(len(landkreise))
+    parts.append(pd.DataFrame({
+        "key": np.asarray(kreis_keys)[landkreise], "name": kreise["name"].to_numpy()[landkreise],
+        "level": "kreis", "land": kreise["land"].to_numpy()[landkreise],
+        "kreis": np.asarray(kreis_keys)[landkreise], "unit_row": -1,
+        "population": kreis_pop[landkreise],
+    }))  # fmt: skip
+    n_base = n_units + len(landkreise)
+    jobcenter_agency = n_base + np.arange(len(kreis_keys), dtype=np.int64)
+    parts.append(pd.DataFrame({
+        "key": ["JC-" + k for k in kreis_keys],
+        "name": ["Jobcenter " + n for n in kreise["name"]],
+        "level": "jobcenter", "land": kreise["land"].to_numpy(), "kreis": kreis_keys,
+        "unit_row": -1, "population": kreis_pop,
+    }))  # fmt: skip
+    n_base += len(kreis_keys)
+    rows: list[dict] = []  # Land and federal offices, created on first use
+
     # City-states: the city's administration acts as Land office (largest unit of the Land).
     city_agency = {}
     for lr in range(len(land_keys)):
@@ -154,7 +159,7 @@ def build_routing(
         if lr in city_agency:
             return city_agency[lr]
         if (lr, sid) not in land_agency:
-            land_agency[(lr, sid)] = len(rows)
+            land_agency[(lr, sid)] = n_base + len(rows)
             rows.append(
                 {"key": f"L{land_keys[lr]}-{sid}",
                  "name": f"{g.laender['name'].iat[lr]}: {service_names[sid]}",
@@ -165,7 +170,7 @@ def build_routing(
 
     def federal_office(sid: str) -> int:
         if sid not in federal_agency:
-            federal_agency[sid] = len(rows)
+            federal_agency[sid] = n_base + len(rows)
             rows.append(
                 {"key": f"B-{sid}", "name": f"Bund: {service_names[sid]}", "level": "bund",
                  "land": "00", "kreis": "", "unit_row": -1, "population": int(land_pop.sum())}
@@ -218,7 +223,7 @@ def build_routing(
             cell_land.append(np.full(int(keep.sum()), lr))
             cell_agency.append(np.asarray(agency)[keep])
 
-    agencies = pd.DataFrame(rows)
+    agencies = pd.concat([*parts, pd.DataFrame(rows)], ignore_index=True)
     c_service = np.concatenate(cell_service)
     c_agency = np.concatenate(cell_agency)
     c_land = np.concatenate(cell_land)

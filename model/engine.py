@@ -290,10 +290,15 @@ class FederalModel(mesa.Model):
 
     def _cells_to_pairs(self, cell_arrivals: np.ndarray) -> np.ndarray:
         """Shape (n_weeks, n_cells) -> (n_weeks, n_pairs) arrivals (float64 whole numbers)."""
-        n_weeks = cell_arrivals.shape[0]
-        flat = (np.arange(n_weeks)[:, None] * self.n_pairs + self.routing.cell_pair).ravel()
-        out = np.bincount(flat, cell_arrivals.ravel(), minlength=n_weeks * self.n_pairs)
-        return out.reshape(n_weeks, self.n_pairs)
+        if self._cell_order is None:
+            order = np.argsort(self.routing.cell_pair, kind="stable")
+            starts = np.flatnonzero(np.r_[True, np.diff(self.routing.cell_pair[order]) != 0])
+            self._cell_order = (order, starts)
+        order, starts = self._cell_order
+        summed = np.add.reduceat(np.take(cell_arrivals, order, axis=1), starts, axis=1)
+        return summed.astype(np.float64, copy=False)
+
+    _cell_order: tuple[np.ndarray, np.ndarray] | None = None
 
     def agency_pairs(self, row: int) -> np.ndarray:
         """Work pair indices of one agency."""
@@ -456,10 +461,12 @@ class FederalModel(mesa.Model):
         row[1] += np.bincount(group, done, minlength=n)
         row[2] += np.bincount(group, backlog, minlength=n)
         row[3] += np.bincount(group, lead, minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_lead = lead / done
-        for i, limit in enumerate(LEAD_THRESHOLDS_WEEKS):
-            row[6 + i] += np.bincount(group, done * (mean_lead > limit), minlength=n)
+        # completions in pairs whose mean lead time this week exceeds 4/8/12 weeks (rare)
+        over = lead > LEAD_THRESHOLDS_WEEKS[0] * done
+        if over.any():
+            for i, limit in enumerate(LEAD_THRESHOLDS_WEEKS):
+                weights = done * (lead > limit * done)
+                row[6 + i] += np.bincount(group, weights, minlength=n)
         self.cum_arrivals[sl] += arrivals
         self.cum_completions[sl] += done
         self._cum_lead[sl] += lead
