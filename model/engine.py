@@ -27,6 +27,7 @@ from model.demand import (
     weekly_seasonality,
 )
 from model.geography import Germany, load_germany, municipal_units
+from model.kernel import advance_block
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
 
@@ -192,7 +193,9 @@ class FederalModel(mesa.Model):
         arrivals: Fixed arrivals, shape (n_weeks, n_cells), instead of random draws (hand-
             checked fixtures, replays of recorded series); the warm-up is then skipped.
         block_size: Work pairs processed together (a cache-size setting; results do not
-            depend on it).
+            depend on it beyond floating-point rounding of the aggregates).
+        kernel: ``"numba"`` (compiled weekly loop, the default) or ``"numpy"`` (the array
+            reference, for debugging); both give the same results.
     """
 
     def __init__(
@@ -210,6 +213,7 @@ class FederalModel(mesa.Model):
         threads: int = 1,
         arrivals: np.ndarray | None = None,
         block_size: int = 16384,
+        kernel: str = "numba",
     ) -> None:
         super().__init__(rng=seed)
         self.scenario = scenario
@@ -259,23 +263,27 @@ class FederalModel(mesa.Model):
         self.cum_completions = np.zeros(self.n_pairs)
         self.transfers_in = np.zeros(self.n_pairs)
         self.transfers_out = np.zeros(self.n_pairs)
-        self.fixed_arrivals = None if arrivals is None else np.asarray(arrivals, dtype=np.float64)
+        self.fixed_arrivals = None if arrivals is None else np.asarray(arrivals, dtype=np.int64)
 
         self.pair_group = pairs["group"].to_numpy()
         self.n_groups = int(self.pair_group.max()) + 1 if self.n_pairs else 0
         self.capacity_per_fte = self.fte_minutes_week * self.productivity / self.minutes
+        if kernel not in ("numba", "numpy"):
+            raise ValueError(f"unknown kernel {kernel!r}; allowed: 'numba', 'numpy'")
+        self.kernel = kernel
         self.blocks = _agency_blocks(self.pair_agency, block_size)
         self._staffing_changed()
+        self.weekly = np.zeros((self.calendar.n_weeks, len(AGG_FIELDS), self.n_groups))
+        self.year_snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
+        self._cum_lead = np.zeros(self.n_pairs)
+        self._cum_fte = np.zeros(self.n_pairs)
         self._prefetch = ThreadPoolExecutor(1) if threads > 1 else None
+        self._kernel_pool = ThreadPoolExecutor(threads) if threads > 1 else None
         self._pending: dict[int, Future] = {}
         if self.fixed_arrivals is None:
             self._warm_up(int(p["warmup_weeks"]))
         self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
 
-        self.weekly = np.zeros((self.calendar.n_weeks, len(AGG_FIELDS), self.n_groups))
-        self.year_snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
-        self._cum_lead = np.zeros(self.n_pairs)
-        self._cum_fte = np.zeros(self.n_pairs)
         self.week = 0
         self.trace = Trace(self.calendar.n_weeks, self.n_pairs) if trace else None
 
@@ -289,14 +297,23 @@ class FederalModel(mesa.Model):
         return np.bincount(self.routing.cell_pair, per_cell, minlength=self.n_pairs)
 
     def _cells_to_pairs(self, cell_arrivals: np.ndarray) -> np.ndarray:
-        """Shape (n_weeks, n_cells) -> (n_weeks, n_pairs) arrivals (float64 whole numbers)."""
+        """Shape (n_weeks, n_cells) -> (n_weeks, n_pairs) arrivals (whole numbers).
+
+        Almost every pair has exactly one cell: its column is gathered; the few pairs with
+        several cells (a Kreis whose large towns are cells of their own elsewhere) get the
+        rest added.
+        """
         if self._cell_order is None:
-            order = np.argsort(self.routing.cell_pair, kind="stable")
-            starts = np.flatnonzero(np.r_[True, np.diff(self.routing.cell_pair[order]) != 0])
-            self._cell_order = (order, starts)
-        order, starts = self._cell_order
-        summed = np.add.reduceat(np.take(cell_arrivals, order, axis=1), starts, axis=1)
-        return summed.astype(np.float64, copy=False)
+            cp = self.routing.cell_pair
+            first = np.full(self.n_pairs, -1, dtype=np.int64)
+            first[cp[::-1]] = np.arange(len(cp))[::-1]  # the first cell of each pair
+            extra = np.setdiff1d(np.arange(len(cp)), first)
+            self._cell_order = (first, extra)
+        first, extra = self._cell_order
+        out = np.take(cell_arrivals, first, axis=1)
+        for c in extra:
+            out[:, self.routing.cell_pair[c]] += cell_arrivals[:, c]
+        return out
 
     _cell_order: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -423,6 +440,63 @@ class FederalModel(mesa.Model):
             t0: Index of the first week (its start time in weeks).
             record: Add the flows to the weekly aggregates and counters.
         """
+        if self.kernel == "numba":
+            self._advance_compiled(arrivals, t0, record)
+        else:
+            self._advance_numpy(arrivals, t0, record)
+
+    def _advance_compiled(self, arrivals: np.ndarray, t0: int, record: bool) -> None:
+        """:meth:`_advance` with the compiled kernel (:func:`model.kernel.advance_block`).
+
+        Blocks are independent (whole agencies), so with ``threads > 1`` they run in
+        parallel threads (the kernel releases the GIL); each block adds to its own aggregate
+        buffer, and the buffers are summed in block order, so results do not depend on the
+        number of threads.
+        """
+        q = self.queues
+        n_weeks = arrivals.shape[0]
+        thresholds = np.asarray(LEAD_THRESHOLDS_WEEKS, dtype=np.float64)
+        tracing = record and self.trace is not None
+        shape = (n_weeks, len(AGG_FIELDS), self.n_groups) if record else (0, 0, 0)
+
+        def one(block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            lo, hi = block
+            sl = slice(lo, hi)
+            ag = self.pair_agency[sl] - self.pair_agency[lo]
+            weekly = np.zeros(shape)
+            buf = np.zeros((4, n_weeks, hi - lo)) if tracing else np.empty((0, 0, 0))
+            cum_a, cum_c = self.cum_arrivals[sl].copy(), self.cum_completions[sl].copy()
+            advance_block(
+                t0, np.ascontiguousarray(arrivals[:, sl]), q.backlog[sl], q.oldest[sl],
+                q.credit[sl], self.minutes[sl], self.processing_weeks[sl],
+                self.capacity_per_fte[sl], self._keep_fte[sl], self._pool_fte[sl],
+                self.expected_work[sl], self._agency_work[sl], self._own_share[sl],
+                self.own_fte[sl], ag, int(ag[-1]) + 1, self.fungible_share,
+                self.pair_group[sl], thresholds, weekly, self.cum_arrivals[sl],
+                self.cum_completions[sl], self._cum_lead[sl], record, buf,
+            )  # fmt: skip
+            return weekly, buf, cum_a, cum_c
+
+        if self._kernel_pool is not None and len(self.blocks) > 1:
+            results = list(self._kernel_pool.map(one, self.blocks))
+        else:
+            results = [one(b) for b in self.blocks]
+        for (lo, hi), (weekly, buf, cum_a, cum_c) in zip(self.blocks, results, strict=True):
+            if record:
+                self.weekly[t0 : t0 + n_weeks] += weekly
+            if tracing:
+                sl, weeks = slice(lo, hi), slice(t0, t0 + n_weeks)
+                tr = self.trace
+                tr.arrivals[weeks, sl], tr.completions[weeks, sl] = buf[0], buf[1]
+                tr.backlog[weeks, sl], tr.lead_sum[weeks, sl] = buf[2], buf[3]
+                tr.cum_arrivals[weeks, sl] = cum_a + np.cumsum(buf[0], axis=0)
+                tr.cum_completions[weeks, sl] = cum_c + np.cumsum(buf[1], axis=0)
+                tr.transfers_in[weeks, sl] = self.transfers_in[sl]
+                tr.transfers_out[weeks, sl] = self.transfers_out[sl]
+
+    def _advance_numpy(self, arrivals: np.ndarray, t0: int, record: bool) -> None:
+        """:meth:`_advance` on numpy arrays: the reference for the compiled kernel."""
+        arrivals = arrivals.astype(np.float64, copy=False)
         q = self.queues
         for lo, hi in self.blocks:
             sl = slice(lo, hi)
@@ -529,8 +603,9 @@ class FederalModel(mesa.Model):
         within a segment block by block; the results equal those of stepping week by week.
         """
         self._run_until(self.calendar.n_weeks)
-        if self._prefetch is not None:
-            self._prefetch.shutdown(wait=True)
+        for pool in (self._prefetch, self._kernel_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
         return self
 
 

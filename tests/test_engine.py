@@ -522,3 +522,22 @@ def test_city_state_routing_at_gemeinde_granularity():
         assert set(pair_agency[in_berlin]) == {berlin}, sid
     kfz_agencies = set(pair_agency[r.cell_service == services.index("kfz_zulassung")])
     assert flensburg in kfz_agencies
+
+
+def test_compiled_kernel_equals_numpy_reference(short):
+    """The numba kernel and the numpy reference give the same run (counts exactly)."""
+    a = FederalModel(short, seed=5, kernel="numba", block_size=5000).run()
+    b = FederalModel(short, seed=5, kernel="numpy", block_size=5000).run()
+    for name in ("backlog", "credit"):
+        np.testing.assert_array_equal(getattr(a.queues, name), getattr(b.queues, name))
+    np.testing.assert_array_equal(a.cum_completions, b.cum_completions)
+    np.testing.assert_array_equal(a.cum_arrivals, b.cum_arrivals)
+    busy = a.queues.backlog > 0
+    np.testing.assert_allclose(a.queues.oldest[busy], b.queues.oldest[busy], rtol=1e-12)
+    np.testing.assert_allclose(a.weekly, b.weekly, rtol=1e-9, atol=1e-6)
+    assert len(a.blocks) > 1  # the block split is exercised
+
+
+def test_unknown_kernel_rejected(short):
+    with pytest.raises(ValueError, match="unknown kernel"):
+        FederalModel(short, seed=0, kernel="fortran")
