@@ -331,6 +331,12 @@ class FederalModel(mesa.Model):
         self.events.append((week, name, action))
         self.events.sort(key=lambda e: e[0])
 
+    def set_own_fte(self, fte: np.ndarray) -> None:
+        """Set every pair's own FTE (e.g. a fixed office, or a staffing plan) and update what
+        depends on it."""
+        self.own_fte[:] = np.asarray(fte, dtype=np.float64)
+        self._staffing_changed()
+
     def _staffing_changed(self) -> None:
         """Recompute what depends on ``own_fte`` (after hiring, exits, programme staff)."""
         ag = self.pair_agency

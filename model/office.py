@@ -1,0 +1,116 @@
+"""One office in the weekly engine: the same routine as Germany, on a single work pair.
+
+Used to check the weekly engine against the case-level simpy model (:mod:`model.des`) and
+queueing theory: one agency, one service, one demand cell, Poisson arrivals at a constant
+weekly rate, a given number of FTE and minutes per case, no fungible staff, no warm-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.agencies import DRAW_LEVELS, LEVELS, Routing
+from model.demand import Calendar, DemandSpec
+from model.engine import FederalModel
+from model.parameters import REGISTRY
+from model.scenario import Scenario
+
+START = dt.date(2023, 1, 2)
+OFFICE_POPULATION = 100_000.0  # any population: the single cell takes all demand
+WEEKS_PER_YEAR = 52.0  # the catalogue convention: volumes per year of 52 weeks
+
+
+@dataclass(frozen=True)
+class OfficeOutcome:
+    """What one weekly-engine office run gives.
+
+    Attributes:
+        weekly: Per week ``arrivals``, ``completions``, ``backlog``, ``lead_sum``.
+        mean_lead_time_weeks: Case-weighted mean lead time over all completions.
+        final_backlog: Cases waiting at the end.
+    """
+
+    weekly: pd.DataFrame
+    mean_lead_time_weeks: float
+    final_backlog: float
+
+
+def office_routing() -> Routing:
+    """One municipal agency, one service, one cell."""
+    gemeinde = LEVELS.index("gemeinde")
+    return Routing(
+        agencies=pd.DataFrame(
+            {
+                "key": ["office"],
+                "name": ["Office"],
+                "level": ["gemeinde"],
+                "land": ["01"],
+                "kreis": ["01001"],
+                "unit_row": [0],
+                "population": [int(OFFICE_POPULATION)],
+            }
+        ),  # fmt: skip
+        services=("service",),
+        cell_service=np.array([0]),
+        cell_unit=np.array([0]),
+        cell_population=np.array([OFFICE_POPULATION]),
+        cell_land=np.array([0]),
+        cell_pair=np.array([0]),
+        pairs=pd.DataFrame(
+            {"agency": [0], "service": [0], "land_row": [0], "level": [gemeinde], "group": [0]}
+        ),
+        groups=pd.DataFrame({"land": ["01"], "level": ["gemeinde"], "service_id": ["service"]}),
+        draw_level=np.array([DRAW_LEVELS.index("unit")]),
+    )
+
+
+def run_weekly_office(
+    arrival_rate_per_week: float,
+    fte: float,
+    minutes_per_case: float,
+    weeks: int,
+    seed: int,
+    kernel: str = "numba",
+) -> OfficeOutcome:
+    """Run one office through the weekly engine.
+
+    Args:
+        arrival_rate_per_week: Poisson arrivals per week (constant).
+        fte: Staff (FTE) on the service.
+        minutes_per_case: Staff minutes per case.
+        weeks: Weeks to simulate, starting with an empty queue.
+        seed: Seed of the arrival streams.
+        kernel: The engine's kernel.
+    """
+    end = START + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
+    params = REGISTRY.defaults()
+    params.update(fungible_share=0.0, warmup_weeks=0, productivity_factor=1.0)
+    scenario = Scenario("office", "One office (model/office.py).", (), START, end, params)
+    n_weeks = Calendar.from_dates(START, end).n_weeks
+    demand = DemandSpec(
+        annual_volume=np.array([arrival_rate_per_week * WEEKS_PER_YEAR]),
+        season=np.ones((1, n_weeks)),
+        shock_weekly=np.zeros((1, n_weeks)),
+        shock_land_mask=np.ones((1, 1), dtype=bool),
+        volume_factor=np.array([1.0]),
+    )
+    model = FederalModel(
+        scenario, seed, routing=office_routing(), demand=demand,
+        minutes_per_case=np.array([minutes_per_case]),
+        land_population=np.array([OFFICE_POPULATION]), running_case=np.array([False]),
+        kernel=kernel,
+    )  # fmt: skip
+    model.set_own_fte(np.array([fte]))
+    model.run()
+    w = model.weekly[:, :4, 0]
+    weekly = pd.DataFrame(w, columns=["arrivals", "completions", "backlog", "lead_sum"])
+    done = weekly["completions"].sum()
+    return OfficeOutcome(
+        weekly=weekly,
+        mean_lead_time_weeks=float(weekly["lead_sum"].sum() / done) if done else float("nan"),
+        final_backlog=float(model.queues.backlog[0]),
+    )
