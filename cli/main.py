@@ -142,6 +142,38 @@ def format_kpi_summary(kpis: pd.DataFrame, years: tuple[int, ...] = (2025, 2030,
     return format_table(rows)
 
 
+def cmd_des(args: argparse.Namespace) -> int:
+    """Simulate one office case by case (discrete-event model) and print its summary."""
+    from model.des import load_office, simulate_office
+
+    spec = load_office(args.file)
+    if args.seed < 0:
+        print(f"foedsim: error: --seed must be a non-negative integer, got {args.seed}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    result = simulate_office(spec, seed=args.seed)
+    s = result.summary
+    print(f"office {spec.name} ({spec.time} time, {spec.weeks} weeks, "
+          f"warm-up {spec.warmup_weeks}), seed {args.seed}")  # fmt: skip
+    rows = [
+        ("cases arrived", f"{s['cases']:,.0f} ({s['cases_after_warmup']:,.0f} after warm-up)"),
+        ("cases completed", f"{s['completed']:,.0f}"),
+        ("lead time mean / median / p90", f"{s['lead_mean_weeks']:.2f} / "
+         f"{s['lead_median_weeks']:.2f} / {s['lead_p90_weeks']:.2f} weeks"),
+        ("backlog at the end", f"{s['backlog_end']:,.0f} cases"),
+        ("staff utilisation", f"{s['utilisation']:.1%}"),
+        ("speed", f"{s['cases_per_second']:,.0f} cases/s ({s['runtime_seconds']:.2f} s)"),
+    ]  # fmt: skip
+    print(format_table([{"figure": k, "value": v} for k, v in rows]))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        result.cases.to_parquet(out / "cases.parquet", index=False)
+        result.weekly.to_parquet(out / "weekly.parquet", index=False)
+        print(f"wrote {out / 'cases.parquet'} and {out / 'weekly.parquet'}")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate the reference pages in docs/ from the code."""
     from cli.docs import write_docs
@@ -204,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--threads", type=int, default=2, help="threads for drawing arrivals")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("des", help="simulate one office case by case (discrete-event model)")
+    p.add_argument("file", help="office description TOML file (see docs/DES.md)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the named random streams")
+    p.add_argument("--out", help="folder for cases.parquet and weekly.parquet (optional)")
+    p.set_defaults(func=cmd_des)
 
     p = sub.add_parser("docs", help="regenerate docs/PARAMETERS.md and docs/KPIS.md")
     p.add_argument("--docs-dir", default="docs")
