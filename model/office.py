@@ -75,6 +75,7 @@ def run_weekly_office(
     weeks: int,
     seed: int,
     kernel: str = "numba",
+    arrivals: np.ndarray | None = None,
 ) -> OfficeOutcome:
     """Run one office through the weekly engine.
 
@@ -85,6 +86,8 @@ def run_weekly_office(
         weeks: Weeks to simulate, starting with an empty queue.
         seed: Seed of the arrival streams.
         kernel: The engine's kernel.
+        arrivals: Fixed weekly arrival counts (length ``weeks``) instead of Poisson draws, e.g.
+            the same counts a case-level run used (common random numbers across the models).
     """
     end = START + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
     params = REGISTRY.defaults()
@@ -103,6 +106,7 @@ def run_weekly_office(
         minutes_per_case=np.array([minutes_per_case]),
         land_population=np.array([OFFICE_POPULATION]), running_case=np.array([False]),
         kernel=kernel,
+        arrivals=None if arrivals is None else np.asarray(arrivals, dtype=np.int64)[:, None],
     )  # fmt: skip
     model.set_own_fte(np.array([fte]))
     model.run()
