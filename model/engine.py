@@ -27,9 +27,10 @@ from model.demand import (
     weekly_seasonality,
 )
 from model.geography import Germany, load_germany, municipal_units
-from model.kernel import advance_block
+from model.kernel import advance_block, agency_waits, normal_draws
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
+from model.streams import make_stream
 
 STEP_PLAN: tuple[tuple[str, str], ...] = (
     ("events", "run the dated events due this week (programme openings, reforms)"),
@@ -242,6 +243,10 @@ class FederalModel(mesa.Model):
         self.fte_minutes_week = fte_minutes_year / float(p["weeks_per_year"])
         self.productivity = float(p["productivity_factor"])
         self.fungible_share = float(p["fungible_share"])
+        self.within_week_queueing = p["within_week_queueing"] == "erlang"
+        self.load_limit = float(p["stationary_load_limit"])
+        self.service_cv = float(p["service_time_cv"])
+        self.noise_key = int(make_stream(int(seed), "capacity_noise").integers(0, 2**62))
         self.processing_weeks = self.minutes / (self.fte_minutes_week * self.productivity)
         r = routing
         self.threads = threads
@@ -254,6 +259,8 @@ class FederalModel(mesa.Model):
         # Initial staff: expected baseline work per week (seasonality averages 1 over a year;
         # no one-off programmes) at the 2023 utilisation target.
         weekly_cases = self._to_pairs(self.base_rates)
+        self._pair_base_cases = weekly_cases
+        self._pair_shock_cases = self._to_pairs(self.shock_share)
         self.expected_work = weekly_cases * self.minutes  # staff-minutes per week
         util = float(p["utilisation_2023"])
         self.own_fte = self.expected_work / (self.fte_minutes_week * self.productivity * util)
@@ -394,9 +401,12 @@ class FederalModel(mesa.Model):
         season = self.demand.season[:, :n]
         cells = sampler.draw(int(self.calendar.year[0]), self.base_rates, season,
                              np.zeros_like(season), self.shock_share)  # fmt: skip
-        arrivals = self._cells_to_pairs(cells[np.arange(weeks) % n])
+        cycle = np.arange(weeks) % n
+        arrivals = self._cells_to_pairs(cells[cycle])
         self.queues = QueueState.empty(self.n_pairs, t0=-float(weeks))
-        self._advance(arrivals, -weeks, record=False)
+        season_w = self.demand.season[:, cycle].T
+        self._advance(arrivals, -weeks, record=False, season=season_w,
+                      shock=np.zeros_like(season_w))  # fmt: skip
 
     # --- intake ---------------------------------------------------------------------------
     def _year_arrivals(self, t: int) -> tuple[int, np.ndarray]:
@@ -435,7 +445,14 @@ class FederalModel(mesa.Model):
         return self._draw_cells(int(weeks[0]), int(weeks[-1]) + 1)
 
     # --- the weekly step -----------------------------------------------------------------
-    def _advance(self, arrivals: np.ndarray, t0: int, record: bool = True) -> None:
+    def _advance(
+        self,
+        arrivals: np.ndarray,
+        t0: int,
+        record: bool = True,
+        season: np.ndarray | None = None,
+        shock: np.ndarray | None = None,
+    ) -> None:
         """Process weeks ``t0 .. t0 + len(arrivals)`` (no events inside), block by block.
 
         Each block is a contiguous range of whole agencies; its state stays in cache while
@@ -445,13 +462,36 @@ class FederalModel(mesa.Model):
             arrivals: Shape (n_weeks, n_pairs), arrivals per pair and week.
             t0: Index of the first week (its start time in weeks).
             record: Add the flows to the weekly aggregates and counters.
+            season: Shape (n_weeks, n_services): seasonality of these weeks (for the expected
+                load); default 1.
+            shock: Shape (n_weeks, n_services): programme cases of these weeks; default 0.
         """
+        n_services = len(self.routing.services)
+        if season is None:
+            season = np.ones((arrivals.shape[0], n_services))
+        if shock is None:
+            shock = np.zeros_like(season)
+        season, shock = np.ascontiguousarray(season), np.ascontiguousarray(shock)
         if self.kernel == "numba":
-            self._advance_compiled(arrivals, t0, record)
+            self._advance_compiled(arrivals, t0, record, season, shock)
         else:
-            self._advance_numpy(arrivals, t0, record)
+            self._advance_numpy(arrivals, t0, record, season, shock)
 
-    def _advance_compiled(self, arrivals: np.ndarray, t0: int, record: bool) -> None:
+    def _queueing_inputs(self, sl: slice, ag: np.ndarray, season: np.ndarray,
+                         shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Within-week waits and high-load flags (weeks x block agencies) for one block."""
+        n_weeks, n_ag = season.shape[0], int(ag[-1]) + 1
+        wait = np.zeros((n_weeks, n_ag))
+        high = np.zeros((n_weeks, n_ag), dtype=np.bool_)
+        if self.within_week_queueing:
+            agency_waits(season, shock, self._pair_base_cases[sl], self._pair_shock_cases[sl],
+                         self.pair_service[sl], self.minutes[sl], self.own_fte[sl], ag, n_ag,
+                         self.fte_minutes_week, self.productivity, self.load_limit,
+                         self.service_cv, wait, high)  # fmt: skip
+        return wait, high
+
+    def _advance_compiled(self, arrivals: np.ndarray, t0: int, record: bool,
+                          season: np.ndarray, shock: np.ndarray) -> None:  # fmt: skip
         """:meth:`_advance` with the compiled kernel (:func:`model.kernel.advance_block`).
 
         Blocks are independent (whole agencies), so with ``threads > 1`` they run in
@@ -472,6 +512,7 @@ class FederalModel(mesa.Model):
             weekly = np.zeros(shape)
             buf = np.zeros((4, n_weeks, hi - lo)) if tracing else np.empty((0, 0, 0))
             cum_a, cum_c = self.cum_arrivals[sl].copy(), self.cum_completions[sl].copy()
+            wait, high = self._queueing_inputs(sl, ag, season, shock)
             advance_block(
                 t0, np.ascontiguousarray(arrivals[:, sl]), q.backlog[sl], q.oldest[sl],
                 q.credit[sl], self.minutes[sl], self.processing_weeks[sl],
@@ -480,6 +521,7 @@ class FederalModel(mesa.Model):
                 self.own_fte[sl], ag, int(ag[-1]) + 1, self.fungible_share,
                 self.pair_group[sl], thresholds, weekly, self.cum_arrivals[sl],
                 self.cum_completions[sl], self._cum_lead[sl], record, buf,
+                wait, high, self.service_cv, self.noise_key, lo,
             )  # fmt: skip
             return weekly, buf, cum_a, cum_c
 
@@ -500,7 +542,8 @@ class FederalModel(mesa.Model):
                 tr.transfers_in[weeks, sl] = self.transfers_in[sl]
                 tr.transfers_out[weeks, sl] = self.transfers_out[sl]
 
-    def _advance_numpy(self, arrivals: np.ndarray, t0: int, record: bool) -> None:
+    def _advance_numpy(self, arrivals: np.ndarray, t0: int, record: bool,
+                       season: np.ndarray, shock: np.ndarray) -> None:  # fmt: skip
         """:meth:`_advance` on numpy arrays: the reference for the compiled kernel."""
         arrivals = arrivals.astype(np.float64, copy=False)
         q = self.queues
@@ -515,6 +558,7 @@ class FederalModel(mesa.Model):
             own = self.own_fte[sl]
             group = self.pair_group[sl]
             sub = QueueState(q.backlog[sl].copy(), q.oldest[sl].copy(), q.credit[sl].copy())
+            wait, high = self._queueing_inputs(sl, ag, season, shock)
             for i in range(arrivals.shape[0]):
                 a = arrivals[i, sl]
                 # staffing: the fungible pool follows expected plus waiting work
@@ -527,7 +571,12 @@ class FederalModel(mesa.Model):
                 else:
                     fte = own
                 # processing
-                flows = step_queues(sub, float(t0 + i), a, fte * cap_per_fte, proc)
+                capacity = fte * cap_per_fte
+                shift = None
+                if high[i].any():
+                    z = normal_draws(self.noise_key, lo, hi - lo, t0 + i)
+                    shift = np.where(high[i][ag], self.service_cv * np.sqrt(capacity) * z, 0.0)
+                flows = step_queues(sub, float(t0 + i), a, capacity, proc, shift, wait[i][ag])
                 if record:
                     self._record(t0 + i, sl, group, a, flows, sub.backlog)
             q.backlog[sl], q.oldest[sl], q.credit[sl] = sub.backlog, sub.oldest, sub.credit
@@ -591,7 +640,10 @@ class FederalModel(mesa.Model):
                 self._year_start = t
             year_end, arrivals = self._year
             nxt = min(stop, year_end, self.events[0][0] if self.events else stop)
-            self._advance(arrivals[t - self._year_start : nxt - self._year_start], t)
+            seg = slice(t - self._year_start, nxt - self._year_start)
+            d = self.demand
+            self._advance(arrivals[seg], t, season=d.season[:, t:nxt].T,
+                          shock=d.shock_weekly[:, t:nxt].T)  # fmt: skip
             self._end_of_weeks(t, nxt)
             self.week = nxt
 

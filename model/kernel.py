@@ -9,6 +9,8 @@ reference for debugging.
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 from numba import njit
 
@@ -44,6 +46,11 @@ def advance_block(
     cum_lead: np.ndarray,
     record: bool,
     trace: np.ndarray,
+    within_wait: np.ndarray,
+    high_load: np.ndarray,
+    noise_sd: float,
+    noise_key: int,
+    pair_offset: int,
 ) -> None:  # pragma: no cover - compiled; checked against the numpy reference in tests
     """Advance one block of pairs through ``arrivals.shape[0]`` weeks (mutates the state).
 
@@ -65,6 +72,15 @@ def advance_block(
         record: Add to ``weekly`` and the counters (False during the warm-up).
         trace: Shape (4, n_weeks, n_pairs) per-pair arrivals, completions, backlog and lead
             sums, or shape (0, 0, 0) for none.
+        within_wait: Shape (n_weeks, n_agencies): the within-week waiting time (weeks) of
+            each agency (see :func:`agency_waits`); a completed case waits at least this long.
+        high_load: Shape (n_weeks, n_agencies): agencies at or above the stationary load
+            limit, whose busy weeks get a random capacity.
+        noise_sd: Service-time coefficient of variation: a busy week's capacity has standard
+            deviation ``noise_sd * sqrt(capacity)`` cases.
+        noise_key: Stream key of the capacity noise (from the seed).
+        pair_offset: Global index of the block's first pair (the noise is keyed by pair and
+            week, so it does not depend on blocks or threads).
     """
     n_weeks, n_pairs = arrivals.shape
     waiting_agency = np.zeros(n_agencies)
@@ -96,11 +112,15 @@ def advance_block(
                 left = 0.0
             else:
                 inv_rate = 1.0 / max(capacity, TINY)
-                cap_whole = np.floor(avail + WHOLE_CASE_TOLERANCE)
                 total = b0 + a
+                whole = avail
+                if high_load[i, agency[p]] and total > np.floor(avail + WHOLE_CASE_TOLERANCE):
+                    z = normal_draw(noise_key, pair_offset + p, t0 + i)
+                    whole = avail + noise_sd * np.sqrt(capacity) * z
+                cap_whole = np.floor(max(whole, 0.0) + WHOLE_CASE_TOLERANCE)
                 done = min(total, cap_whole)
                 left = total - done
-                credit[p] = min(avail - done, 1.0)
+                credit[p] = min(max(whole - done, 0.0), 1.0)
                 head = c0 * inv_rate
                 k1 = min(done, b0)
                 k2 = done - k1
@@ -124,7 +144,11 @@ def advance_block(
                 else:
                     inv_a = 1.0 / a if a > 0.0 else 0.0
                     wait_new = 0.0
-                lead += wait_new + done * processing_weeks[p]
+                lead += wait_new
+                floor_wait = within_wait[i, agency[p]] * done
+                if floor_wait > lead:
+                    lead = floor_wait
+                lead += done * processing_weeks[p]
                 if b0 > k1:
                     oldest[p] = oldest[p] + frac * span
                 else:
@@ -147,3 +171,152 @@ def advance_block(
                 trace[1, i, p] = done
                 trace[2, i, p] = left
                 trace[3, i, p] = lead
+
+
+MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+@njit(cache=True, nogil=True)
+def _mix(x: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """SplitMix64 finaliser (Steele, Lea and Flood 2014): a stable 64-bit hash."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+NORMAL_TABLE_SIZE = 4096
+_NORMAL_TABLE = np.array(
+    [
+        statistics.NormalDist().inv_cdf((k + 0.5) / NORMAL_TABLE_SIZE)
+        for k in range(NORMAL_TABLE_SIZE)
+    ]
+    + [statistics.NormalDist().inv_cdf(1.0 - 0.25 / NORMAL_TABLE_SIZE)]
+)
+"""Standard normal quantiles at the centres of 4,096 equal-probability bins (plus one beyond
+the last centre), interpolated linearly: a fast inverse normal CDF accurate to about 1e-3
+in the body, used for the random capacity of busy weeks."""
+
+
+@njit(cache=True, nogil=True)
+def normal_draw(key: int, pair: int, week: int) -> float:  # pragma: no cover - compiled
+    """A standard normal number that depends only on (key, pair, week): counter-based, so it
+    is the same whatever the block, thread or order of evaluation (a hashed uniform through
+    the tabulated inverse normal CDF)."""
+    h = _mix(np.uint64(key) ^ _mix(np.uint64(pair) + np.uint64(1 << 40) * np.uint64(week + 4096)))
+    x = (h >> np.uint64(11)) * (1.0 / 9007199254740992.0) * NORMAL_TABLE_SIZE - 0.5
+    if x <= 0.0:
+        return _NORMAL_TABLE[0]
+    k = int(x)
+    f = x - k
+    return _NORMAL_TABLE[k] * (1.0 - f) + _NORMAL_TABLE[k + 1] * f
+
+
+ERLANG_MAX_SERVERS = 100
+"""Servers beyond which the probability of waiting is taken from a 100-server office at the
+same load (it only falls with more servers, and the waits are then short anyway)."""
+
+
+@njit(cache=True, nogil=True)
+def erlang_c_wait(c: int, arrival_rate: float, service_rate: float) -> float:  # pragma: no cover
+    """Mean wait in queue of an M/M/c queue (Erlang C), via the Erlang B recursion; 0 when
+    unstable. With more than :data:`ERLANG_MAX_SERVERS` servers the waiting probability of
+    that many servers at the same load is used (an upper bound)."""
+    if arrival_rate <= 0.0 or service_rate <= 0.0:
+        return 0.0
+    rho = arrival_rate / (c * service_rate)
+    if rho >= 1.0:
+        return 0.0
+    k_max = min(c, ERLANG_MAX_SERVERS)
+    a = rho * k_max
+    b = 1.0
+    for k in range(1, k_max + 1):
+        b = a * b / (k + a * b)
+    wait_prob = b / (1.0 - rho * (1.0 - b))
+    return wait_prob / (c * service_rate - arrival_rate)
+
+
+@njit(cache=True, nogil=True)
+def agency_waits(
+    season: np.ndarray,
+    shock: np.ndarray,
+    base_cases: np.ndarray,
+    shock_cases: np.ndarray,
+    service: np.ndarray,
+    minutes: np.ndarray,
+    own_fte: np.ndarray,
+    agency: np.ndarray,
+    n_agencies: int,
+    fte_minutes_week: float,
+    productivity: float,
+    load_limit: float,
+    service_cv: float,
+    within_wait: np.ndarray,
+    high_load: np.ndarray,
+) -> None:  # pragma: no cover - compiled; checked against Erlang C in tests
+    """Each agency's within-week waiting time and high-load flag, week by week.
+
+    The agency's clerks are pooled servers (``c = max(1, round(FTE))``, each working at
+    FTE/c) serving its expected cases of the week (mixed services; mean staff minutes per
+    case); the wait is the stationary M/M/c wait (Erlang C) times the Allen-Cunneen factor
+    (1 + cv^2) / 2, at the expected load capped at ``load_limit``. At or above the limit the
+    agency is flagged: its busy weeks get a random capacity instead.
+
+    Args:
+        season: Shape (n_weeks, n_services): each service's seasonality factor per week.
+        shock: Shape (n_weeks, n_services): nationwide one-off programme cases per week.
+        base_cases: Expected cases per week of each pair at seasonality 1.
+        shock_cases: Each pair's share of its service's programme cases.
+        service: Service code of each pair.
+        minutes: Staff minutes per case per pair.
+        own_fte: FTE per pair.
+        agency: Block-local agency of each pair.
+        n_agencies: Agencies in the block.
+        fte_minutes_week: Working minutes of one FTE per week.
+        productivity: ``productivity_factor``.
+        load_limit: ``stationary_load_limit``.
+        service_cv: ``service_time_cv``.
+        within_wait: Output, shape (n_weeks, n_agencies), weeks.
+        high_load: Output, shape (n_weeks, n_agencies).
+    """
+    n_weeks = season.shape[0]
+    n_pairs = len(base_cases)
+    fte = np.zeros(n_agencies)
+    for p in range(n_pairs):
+        fte[agency[p]] += own_fte[p]
+    factor = 0.5 * (1.0 + service_cv * service_cv)
+    work = np.zeros(n_agencies)
+    cases = np.zeros(n_agencies)
+    for i in range(n_weeks):
+        work[:] = 0.0
+        cases[:] = 0.0
+        for p in range(n_pairs):
+            s = service[p]
+            expected = base_cases[p] * season[i, s] + shock_cases[p] * shock[i, s]
+            work[agency[p]] += expected * minutes[p]
+            cases[agency[p]] += expected
+        for g in range(n_agencies):
+            within_wait[i, g] = 0.0
+            high_load[i, g] = False
+            if cases[g] <= 0.0:
+                continue
+            capacity_minutes = fte[g] * fte_minutes_week * productivity
+            if capacity_minutes <= 0.0:
+                high_load[i, g] = True
+                continue
+            rho = work[g] / capacity_minutes
+            high_load[i, g] = rho >= load_limit
+            c = max(1, int(np.floor(fte[g] + 0.5)))
+            weeks_per_case = work[g] / cases[g] / (fte_minutes_week * productivity)
+            per_server = (fte[g] / c) / weeks_per_case  # cases per week per server
+            lam = min(cases[g], load_limit * c * per_server)
+            within_wait[i, g] = factor * erlang_c_wait(c, lam, per_server)
+
+
+@njit(cache=True, nogil=True)
+def normal_draws(key: int, first_pair: int, n: int, week: int) -> np.ndarray:  # pragma: no cover
+    """:func:`normal_draw` for pairs ``first_pair .. first_pair + n - 1`` (numpy reference)."""
+    out = np.empty(n)
+    for p in range(n):
+        out[p] = normal_draw(key, first_pair + p, week)
+    return out

@@ -77,6 +77,8 @@ def step_queues(
     arrivals: np.ndarray,
     capacity: np.ndarray,
     processing_weeks: np.ndarray,
+    capacity_shift: np.ndarray | None = None,
+    within_wait: np.ndarray | None = None,
 ) -> WeekFlows:
     """Advance FIFO queues by one week (mutates ``state``).
 
@@ -88,6 +90,11 @@ def step_queues(
         arrivals: Cases arriving in the week.
         capacity: Cases the staff can complete in the week (>= 0).
         processing_weeks: Processing time of one case (weeks), added to each lead time.
+        capacity_shift: Random change of this week's capacity (cases) for offices at high
+            load, applied only where the office is busy the whole week (service-time
+            variability; see docs/ENGINE.md).
+        within_wait: Within-week waiting time (weeks): a completed case waits at least this
+            long (the queueing within the week that the fluid rule does not see).
 
     Returns:
         Completions and the sum of their lead times.
@@ -96,15 +103,19 @@ def step_queues(
     credit = state.credit
     inv_rate = 1.0 / np.maximum(capacity, TINY)
     avail = credit + capacity
-    cap_whole = np.floor(avail + WHOLE_CASE_TOLERANCE)
     total = b0 + arrivals
+    whole = avail
+    if capacity_shift is not None:
+        busy = total > np.floor(avail + WHOLE_CASE_TOLERANCE)
+        whole = np.where(busy, avail + capacity_shift, avail)
+    cap_whole = np.floor(np.maximum(whole, 0.0) + WHOLE_CASE_TOLERANCE)
     done = np.minimum(total, cap_whole)
     backlog = total - done
     # Capacity not used this week carries over up to one case: while work remains that is the
     # fractional rest (the next case is partly done); an idle office can have the next case's
     # worth of time ready, so a rare case in a tiny office is done on arrival. Idle capacity
     # beyond one case is lost. An empty queue with a full credit and no arrivals is unchanged.
-    state.credit = np.minimum(avail - done, 1.0)
+    state.credit = np.minimum(np.maximum(whole - done, 0.0), 1.0)
     # Last week's credit means this week's completions start credit/rate early.
     head = credit * inv_rate
     k1 = np.minimum(done, b0)  # completed from the waiting backlog
@@ -126,7 +137,10 @@ def step_queues(
     d = f0 - f1
     with np.errstate(invalid="ignore", divide="ignore"):
         wait_new = np.where(np.abs(d) > TINY, k2 * (p0 * p0 - p1 * p1) / (2.0 * d), k2 * p0)
-    lead += wait_new + done * processing_weeks
+    lead += wait_new
+    if within_wait is not None:
+        lead = np.maximum(lead, within_wait * done)
+    lead += done * processing_weeks
     state.oldest = np.where(b0 > k1, state.oldest + frac * span, t + k2 * inv_a)
     state.backlog = backlog
     return WeekFlows(done, lead)

@@ -49,12 +49,14 @@ CAPACITY_PER_WEEK = (8.0, 10.0)
 
 
 def fixture_scenario(**overrides) -> Scenario:
-    """The fixture's scenario: registry defaults except no fungible staff, utilisation 0.5."""
+    """The fixture's scenario: registry defaults except no fungible staff, utilisation 0.5,
+    and the pure fluid FIFO rule (no within-week queueing term)."""
     params = REGISTRY.defaults()
     params.update(
         fungible_share=0.0,
         utilisation_2023=UTILISATION,
         productivity_factor=PRODUCTIVITY,
+        within_week_queueing="none",  # the hand check is of the fluid FIFO rule itself
     )  # warmup_weeks stays at its default: fixed arrivals skip the warm-up
     params.update(overrides)
     return Scenario(

@@ -541,3 +541,38 @@ def test_compiled_kernel_equals_numpy_reference(short):
 def test_unknown_kernel_rejected(short):
     with pytest.raises(ValueError, match="unknown kernel"):
         FederalModel(short, seed=0, kernel="fortran")
+
+
+def test_within_week_queueing_hand_checked():
+    """Agency A of the fixture with the within-week term on: in week 0 its fluid wait is
+    0.1 weeks, its M/M/1 wait at the expected load is 0.125 weeks (4 cases/week against
+    8/week: lambda / (mu (mu - lambda)) = 4 / (8 x 4)); a completed case waits the larger."""
+    from model.kernel import erlang_c_wait
+
+    assert erlang_c_wait(1, 4.0, 8.0) == pytest.approx(0.125, rel=1e-12)
+    # M/M/2 closed form: Wq = rho^2 / (mu (1 - rho^2)) with rho = lambda / (2 mu)
+    assert erlang_c_wait(2, 6.0, 4.0) == pytest.approx(0.75**2 / (4.0 * (1 - 0.75**2)))
+    m = fx.fixture_model(scenario=fx.fixture_scenario(within_week_queueing="erlang"))
+    m.run()
+    lead_a = m.trace.lead_sum[:, 0] / m.trace.completions[:, 0]
+    assert lead_a[0] == pytest.approx(0.125 + PROCESSING_WEEKS, rel=1e-12)
+    # later weeks: A's backlog-driven fluid wait (t + 0.5) x 0.2 exceeds 0.125
+    for t in range(1, 5):
+        assert lead_a[t] == pytest.approx((t + 0.5) * 0.2 + PROCESSING_WEEKS, rel=1e-9)
+    # B: everything is done on arrival, so the within-week wait sets its lead time;
+    # M/M/1 with 5 cases/week expected against 10/week: 5 / (10 x 5) = 0.1 weeks
+    lead_b = m.trace.lead_sum[:, 1] / m.trace.completions[:, 1]
+    np.testing.assert_allclose(lead_b, 0.1 + PROCESSING_WEEKS, rtol=1e-12)
+
+
+def test_within_week_queueing_pools_with_scale():
+    """Doubling demand and staff keeps the fluid part unchanged (see the scale test above)
+    but shortens the within-week wait: a bigger office waits less at the same load (here
+    B's 0.52 FTE become 1.04: one server twice as fast, M/M/1 wait 0.05 instead of 0.1)."""
+    one = fx.fixture_model(scale=1, scenario=fx.fixture_scenario(within_week_queueing="erlang"))
+    two = fx.fixture_model(scale=2, scenario=fx.fixture_scenario(within_week_queueing="erlang"))
+    one.run()
+    two.run()
+    lead_one = one.trace.lead_sum[:, 1] / one.trace.completions[:, 1]
+    lead_two = two.trace.lead_sum[:, 1] / two.trace.completions[:, 1]
+    assert (lead_two < lead_one).all()
