@@ -41,14 +41,24 @@ before anything runs. Array-of-table entries are named 1-based: ``steps[2].minut
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.checks import (
+    Check,
+    choice,
+    err,
+    is_str,
+    list_of,
+    number,
+    read_toml,
+    unknown,
+    whole,
+)
 from model.errors import ScenarioError
 from model.parameters import REGISTRY
-from model.scenario import _err, _read_toml, _unknown
 
 MINUTES_PER_HOUR = 60.0
 """Unit conversion, min/h."""
@@ -93,106 +103,50 @@ TOP_LEVEL = ("office", "arrivals", "staff", "steps", "automation", "classes")
 SHARE_TOLERANCE = 1e-9
 """Largest allowed deviation of the class shares' sum from 1 (numerical tolerance)."""
 
-Check = Callable[[Any], str | None]
-
 
 # --- small named checks of single values -----------------------------------------------------
 
 
-def _is_str(v: Any) -> str | None:
-    return None if isinstance(v, str) else "must be a string"
-
-
-def _is_real(v: Any) -> bool:
-    return not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v)
-
-
-def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Check:
-    """A number in ``[lo, hi]``; ``lo_open``/``hi_open`` exclude the ends."""
-    left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
-    span = f"must lie in {left}{lo:g}, {hi:g}{right}"
-
-    def check(v: Any) -> str | None:
-        if not _is_real(v):
-            return "must be a number"
-        if v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
-            return span
-        return None
-
-    return check
-
-
-def _whole(lo: int, hi: int) -> Check:
-    def check(v: Any) -> str | None:
-        if isinstance(v, bool) or not isinstance(v, int):
-            return "must be a whole number"
-        return None if lo <= v <= hi else f"must lie between {lo} and {hi}"
-
-    return check
-
-
-def _choice(options: tuple[str, ...]) -> Check:
-    def check(v: Any) -> str | None:
-        if v in options:
-            return None
-        return "must be one of " + ", ".join(repr(o) for o in options)
-
-    return check
-
-
-def _list_of(item: Check, what: str, min_len: int = 1) -> Check:
-    def check(v: Any) -> str | None:
-        if not isinstance(v, list) or len(v) < min_len:
-            return f"must be a non-empty list of {what}"
-        for i, x in enumerate(v):
-            problem = item(x)
-            if problem:
-                return f"entry {i + 1} ({x!r}) {problem}"
-        return None
-
-    return check
-
-
 OFFICE_KEYS: dict[str, Check] = {
-    "name": _is_str,
-    "description": _is_str,
-    "weeks": _whole(1, MAX_WEEKS),
-    "warmup_weeks": _whole(0, MAX_WEEKS),
-    "time": _choice(TIME_MODES),
+    "name": is_str,
+    "description": is_str,
+    "weeks": whole(1, MAX_WEEKS),
+    "warmup_weeks": whole(0, MAX_WEEKS),
+    "time": choice(TIME_MODES),
 }
 ARRIVAL_KEYS: dict[str, Check] = {
-    "rate_per_week": _number(0.0, 1e9, lo_open=True),
-    "weekly_rates": _list_of(_number(0.0, 1e9), "rates >= 0 (cases/week)"),
-    "series": _list_of(_whole(0, 1_000_000_000), "whole case counts >= 0"),
+    "rate_per_week": number(0.0, 1e9, lo_open=True),
+    "weekly_rates": list_of(number(0.0, 1e9), "rates >= 0 (cases/week)"),
+    "series": list_of(whole(0, 1_000_000_000), "whole case counts >= 0"),
 }
 STAFF_KEYS: dict[str, Check] = {
-    "clerks": _whole(1, MAX_CLERKS),
-    "part_time": _list_of(_number(0.0, 1.0, lo_open=True), "FTE shares in (0, 1]"),
-    "days": _whole(1, 7),
-    "start_hour": _number(0.0, 24.0, hi_open=True),
-    "hours_per_day": _number(0.0, 24.0, lo_open=True),
+    "clerks": whole(1, MAX_CLERKS),
+    "part_time": list_of(number(0.0, 1.0, lo_open=True), "FTE shares in (0, 1]"),
+    "days": whole(1, 7),
+    "start_hour": number(0.0, 24.0, hi_open=True),
+    "hours_per_day": number(0.0, 24.0, lo_open=True),
 }
 CALENDAR_ONLY = ("days", "start_hour", "hours_per_day")
 STEP_KEYS: dict[str, Check] = {
-    "name": _is_str,
-    "minutes": _number(0.0, 1e7, lo_open=True),
-    "distribution": _choice(DISTRIBUTIONS),
-    "cv": _number(0.0, 100.0, lo_open=True),
-    "probability": _number(0.0, 1.0),
-    "citizen_reply_weeks": _number(0.0, 1000.0),
-    "rework_probability": _number(0.0, 1.0, hi_open=True),
-    "max_rework": _whole(0, 100),
+    "name": is_str,
+    "minutes": number(0.0, 1e7, lo_open=True),
+    "distribution": choice(DISTRIBUTIONS),
+    "cv": number(0.0, 100.0, lo_open=True),
+    "probability": number(0.0, 1.0),
+    "citizen_reply_weeks": number(0.0, 1000.0),
+    "rework_probability": number(0.0, 1.0, hi_open=True),
+    "max_rework": whole(0, 100),
 }
 AUTOMATION_KEYS: dict[str, Check] = {
-    "share": _number(0.0, 1.0),
-    "machine_minutes": _number(0.0, 1e7),
-    "check_share": _number(0.0, 1.0),
-    "check_minutes": _number(0.0, 1e7, lo_open=True),
+    "share": number(0.0, 1.0),
+    "machine_minutes": number(0.0, 1e7),
+    "check_share": number(0.0, 1.0),
+    "check_minutes": number(0.0, 1e7, lo_open=True),
 }
 CLASS_KEYS: dict[str, Check] = {
-    "name": _is_str,
-    "share": _number(0.0, 1.0),
-    "priority": _whole(0, 1000),
+    "name": is_str,
+    "share": number(0.0, 1.0),
+    "priority": whole(0, 1000),
 }
 
 
@@ -327,84 +281,84 @@ class OfficeSpec:
 
 def _table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) -> dict[str, Any]:
     if not isinstance(table, Mapping):
-        raise _err(file, prefix, "must be a table")
+        raise err(file, prefix, "must be a table")
     for k, v in table.items():
         if k not in keys:
-            raise _unknown(file, f"{prefix}.{k}", "key", k, keys)
+            raise unknown(file, f"{prefix}.{k}", "key", k, keys)
         problem = keys[k](v)
         if problem:
-            raise _err(file, f"{prefix}.{k}", problem)
+            raise err(file, f"{prefix}.{k}", problem)
     return dict(table)
 
 
 def _array_of_tables(file: str, key: str, value: Any) -> list[Any]:
     if not isinstance(value, list) or not value:
-        raise _err(file, key, f"must be an array of tables: one or more [[{key}]] tables")
+        raise err(file, key, f"must be an array of tables: one or more [[{key}]] tables")
     return value
 
 
 def _required(file: str, key: str, table: Mapping[str, Any], name: str, what: str) -> Any:
     if name not in table:
-        raise _err(file, f"{key}.{name}", f"is required: {what}")
+        raise err(file, f"{key}.{name}", f"is required: {what}")
     return table[name]
 
 
 def _check_office(file: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if "office" not in data:
-        raise _err(file, "office", "is required: an [office] table with at least weeks")
+        raise err(file, "office", "is required: an [office] table with at least weeks")
     office = _table(file, "office", data["office"], OFFICE_KEYS)
     weeks = _required(file, "office", office, "weeks", "the simulated weeks (warm-up included)")
     if office.get("warmup_weeks", 0) >= weeks:
-        raise _err(file, "office.warmup_weeks", f"must be less than office.weeks ({weeks})")
+        raise err(file, "office.warmup_weeks", f"must be less than office.weeks ({weeks})")
     return office
 
 
 def _check_arrivals(file: str, data: Mapping[str, Any], weeks: int) -> tuple[str, tuple]:
     if "arrivals" not in data:
-        raise _err(file, "arrivals", "is required: one of " + ", ".join(ARRIVAL_KINDS))
+        raise err(file, "arrivals", "is required: one of " + ", ".join(ARRIVAL_KINDS))
     arrivals = _table(file, "arrivals", data["arrivals"], ARRIVAL_KEYS)
     given = [k for k in ARRIVAL_KINDS if k in arrivals]
     if len(given) != 1:
         found = ", ".join(given) if given else "none"
         problem = f"give exactly one of {', '.join(ARRIVAL_KINDS)}; found {found}"
-        raise _err(file, "arrivals", problem)
+        raise err(file, "arrivals", problem)
     kind = given[0]
     value = arrivals[kind]
     if kind == "series" and len(value) != weeks:
         problem = (
             f"must have one count per simulated week: {weeks} (office.weeks), not {len(value)}"
         )
-        raise _err(file, "arrivals.series", problem)
+        raise err(file, "arrivals.series", problem)
     if kind == "weekly_rates" and not any(value):
-        raise _err(file, "arrivals.weekly_rates", "must contain at least one rate above 0")
+        raise err(file, "arrivals.weekly_rates", "must contain at least one rate above 0")
     values = tuple(float(x) for x in value) if isinstance(value, list) else (float(value),)
     return kind, values
 
 
 def _check_staff(file: str, data: Mapping[str, Any], time: str) -> dict[str, Any]:
     if "staff" not in data:
-        raise _err(file, "staff", "is required: a [staff] table with clerks or part_time")
+        raise err(file, "staff", "is required: a [staff] table with clerks or part_time")
     staff = _table(file, "staff", data["staff"], STAFF_KEYS)
     given = [k for k in ("clerks", "part_time") if k in staff]
     if len(given) != 1:
         found = ", ".join(given) if given else "none"
-        raise _err(file, "staff", f"give exactly one of clerks, part_time; found {found}")
+        raise err(file, "staff", f"give exactly one of clerks, part_time; found {found}")
     if time != "calendar":
         for k in CALENDAR_ONLY:
             if k in staff:
-                raise _err(file, f"staff.{k}", 'is used only with office.time = "calendar"')
+                raise err(file, f"staff.{k}", 'is used only with office.time = "calendar"')
     start = staff.get("start_hour", DEFAULT_START_HOUR)
     hours = staff.get("hours_per_day", DEFAULT_HOURS_PER_DAY)
     if start + hours > 24.0:
-        raise _err(file, "staff.hours_per_day", "start_hour + hours_per_day must not exceed 24")
+        raise err(file, "staff.hours_per_day", "start_hour + hours_per_day must not exceed 24")
     if "part_time" in staff and len(staff["part_time"]) > MAX_CLERKS:
-        raise _err(file, "staff.part_time", f"must list at most {MAX_CLERKS} clerks")
+        raise err(file, "staff.part_time", f"must list at most {MAX_CLERKS} clerks")
     return staff
 
 
 def _check_steps(file: str, data: Mapping[str, Any]) -> tuple[Step, ...]:
     if "steps" not in data:
-        raise _err(file, "steps", "is required: one or more [[steps]] tables with name, minutes")
+        raise err(file, "steps", "is required: one or more [[steps]] tables with name, minutes")
     steps: list[Step] = []
     for i, raw in enumerate(_array_of_tables(file, "steps", data["steps"]), start=1):
         key = f"steps[{i}]"
@@ -412,12 +366,12 @@ def _check_steps(file: str, data: Mapping[str, Any]) -> tuple[Step, ...]:
         name = _required(file, key, s, "name", "the step's name")
         minutes = _required(file, key, s, "minutes", "mean staff minutes of the step")
         if name in {x.name for x in steps}:
-            raise _err(file, f"{key}.name", f"step {name!r} is given twice; names must differ")
+            raise err(file, f"{key}.name", f"step {name!r} is given twice; names must differ")
         dist = s.get("distribution", "exponential")
         if dist == "lognormal" and "cv" not in s:
-            raise _err(file, f"{key}.cv", 'is required with distribution = "lognormal"')
+            raise err(file, f"{key}.cv", 'is required with distribution = "lognormal"')
         if dist != "lognormal" and "cv" in s:
-            raise _err(file, f"{key}.cv", 'is used only with distribution = "lognormal"')
+            raise err(file, f"{key}.cv", 'is used only with distribution = "lognormal"')
         steps.append(Step(name=name, minutes=float(minutes), distribution=dist,
                           cv=float(s["cv"]) if "cv" in s else None,
                           probability=float(s.get("probability", 1.0)),
@@ -430,7 +384,7 @@ def _check_steps(file: str, data: Mapping[str, Any]) -> tuple[Step, ...]:
 def _check_automation(file: str, data: Mapping[str, Any]) -> Automation:
     a = _table(file, "automation", data.get("automation", {}), AUTOMATION_KEYS)
     if a.get("check_share", 0.0) > 0 and "check_minutes" not in a:
-        raise _err(file, "automation.check_minutes", "is required when check_share > 0")
+        raise err(file, "automation.check_minutes", "is required when check_share > 0")
     return Automation(share=float(a.get("share", 0.0)),
                       machine_minutes=float(a.get("machine_minutes", 0.0)),
                       check_share=float(a.get("check_share", 0.0)),
@@ -448,11 +402,11 @@ def _check_classes(file: str, data: Mapping[str, Any]) -> tuple[CaseClass, ...]:
         share = _required(file, key, c, "share", "the class's share of arrivals")
         priority = _required(file, key, c, "priority", "0 = served first")
         if name in {x.name for x in classes}:
-            raise _err(file, f"{key}.name", f"class {name!r} is given twice; names must differ")
+            raise err(file, f"{key}.name", f"class {name!r} is given twice; names must differ")
         classes.append(CaseClass(name, float(share), int(priority)))
     total = math.fsum(c.share for c in classes)
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise _err(file, "classes", f"shares must sum to 1; they sum to {total:g}")
+        raise err(file, "classes", f"shares must sum to 1; they sum to {total:g}")
     return tuple(classes)
 
 
@@ -473,7 +427,7 @@ def office_from_dict(data: Mapping[str, Any], source: str) -> OfficeSpec:
         raise ScenarioError(f"{source}: must be a table of tables")
     for k in data:
         if k not in TOP_LEVEL:
-            raise _unknown(source, k, "table", k, TOP_LEVEL)
+            raise unknown(source, k, "table", k, TOP_LEVEL)
     office = _check_office(source, data)
     time = office.get("time", "working")
     kind, values = _check_arrivals(source, data, office["weeks"])
@@ -514,4 +468,4 @@ def load_office(path: str | Path) -> OfficeSpec:
         ScenarioError: With one line naming the file, the key and what is allowed.
     """
     shown = str(path)
-    return office_from_dict(_read_toml(Path(path), shown), shown)
+    return office_from_dict(read_toml(Path(path), shown), shown)

@@ -30,30 +30,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import difflib
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.errors import ScenarioError
+from model.checks import Check, is_bool, is_str, number, read_toml, unknown
+from model.checks import err as _err
 from model.parameters import REGISTRY, Registry, Value
 
 # The model's time frame: initial state is calibrated to 2023 (FACTS.md, Destatis 2023/24) and
 # the population projections in model/data run to 2045.
 EARLIEST_START = dt.date(2023, 1, 1)
 LATEST_END = dt.date(2045, 12, 31)
-
-Check = Callable[[Any], str | None]
-
-
-def _is_str(v: Any) -> str | None:
-    return None if isinstance(v, str) else "must be a string"
-
-
-def _is_bool(v: Any) -> str | None:
-    return None if isinstance(v, bool) else "must be true or false"
 
 
 def _is_date(v: Any) -> str | None:
@@ -70,32 +59,21 @@ def _is_land_list(v: Any) -> str | None:
     return 'must be a non-empty list of Land codes such as ["NW", "BY"]'
 
 
-def _number(lo: float, hi: float) -> Check:
-    def check(v: Any) -> str | None:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            return "must be a number"
-        if not lo <= v <= hi:
-            return f"must lie between {lo:g} and {hi:g}"
-        return None
-
-    return check
-
-
 # Keys of each table and how to check their values. Later modules add tables here.
 SCENARIO_KEYS: dict[str, Check] = {
-    "name": _is_str,
-    "description": _is_str,
-    "extends": _is_str,
+    "name": is_str,
+    "description": is_str,
+    "extends": is_str,
     "start": _is_date,
     "end": _is_date,
 }
 SERVICE_KEYS: dict[str, Check] = {
-    "enabled": _is_bool,
-    "volume_factor": _number(0.0, 100.0),
+    "enabled": is_bool,
+    "volume_factor": number(0.0, 100.0),
 }
 SHOCK_KEYS: dict[str, Check] = {
     "start": _is_date,
-    "scale": _number(0.0, 100.0),
+    "scale": number(0.0, 100.0),
     "lands": _is_land_list,
 }
 TOP_LEVEL = ("scenario", "parameters", "services", "shocks")
@@ -166,39 +144,6 @@ class Scenario:
         )  # fmt: skip
 
 
-def _suggest(word: str, allowed: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(allowed), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _allowed(keys: Iterable[str], limit: int = 16) -> str:
-    keys = sorted(keys)
-    shown = ", ".join(keys[:limit])
-    return shown + (f", ... ({len(keys)} in all)" if len(keys) > limit else "")
-
-
-def _err(file: str, key: str, problem: str) -> ScenarioError:
-    return ScenarioError(f"{file}: key '{key}': {problem}")
-
-
-def _unknown(file: str, key: str, what: str, word: str, allowed: Iterable[str]) -> ScenarioError:
-    allowed = list(allowed)
-    return _err(file, key, f"unknown {what}{_suggest(word, allowed)}; allowed: {_allowed(allowed)}")
-
-
-def _read_toml(path: Path, shown: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{shown}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{shown}: cannot be read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{shown}: not valid TOML: {exc}") from None
-
-
 def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for k, v in over.items():
@@ -214,7 +159,7 @@ def _check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) 
         raise _err(file, prefix, "must be a table")
     for k, v in table.items():
         if k not in keys:
-            raise _unknown(file, f"{prefix}.{k}", "key", k, keys)
+            raise unknown(file, f"{prefix}.{k}", "key", k, keys)
         problem = keys[k](v)
         if problem:
             raise _err(file, f"{prefix}.{k}", problem)
@@ -223,7 +168,7 @@ def _check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) 
 def _check_parameter(file: str, key: str, name: str, value: Any, registry: Registry) -> None:
     if name not in registry:
         settable = [p for p, d in registry.items() if d.role != "constant"]
-        raise _unknown(file, key, "parameter", name, settable)
+        raise unknown(file, key, "parameter", name, settable)
     problem = registry[name].check_value(value)
     if problem:
         raise _err(file, key, problem)
@@ -252,7 +197,7 @@ def validate_file_contents(
     """
     for k in data:
         if k not in TOP_LEVEL:
-            raise _unknown(shown, k, "table", k, TOP_LEVEL)
+            raise unknown(shown, k, "table", k, TOP_LEVEL)
     _check_table(shown, "scenario", data.get("scenario", {}), SCENARIO_KEYS)
     params = data.get("parameters", {})
     if not isinstance(params, Mapping):
@@ -268,13 +213,13 @@ def validate_file_contents(
             raise _err(shown, table, "must be a table of tables")
         for sid, settings in entries.items():
             if sid not in ids:
-                raise _unknown(shown, f"{table}.{sid}", what, sid, ids)
+                raise unknown(shown, f"{table}.{sid}", what, sid, ids)
             _check_table(shown, f"{table}.{sid}", settings, keys)
     codes = set(land_codes)
     for sid, settings in data.get("shocks", {}).items():
         for code in settings.get("lands", []):
             if code not in codes:
-                raise _unknown(shown, f"shocks.{sid}.lands", f"Land {code!r}", code, codes)
+                raise unknown(shown, f"shocks.{sid}.lands", f"Land {code!r}", code, codes)
 
 
 def _packaged_ids() -> tuple[list[str], list[str], list[str]]:
@@ -323,7 +268,7 @@ def load_scenario(
             cycle = " -> ".join([c for c, _ in chain] + [shown])
             raise _err(chain[-1][0], "scenario.extends", f"cycle of extends: {cycle}")
         seen.append(resolved)
-        data = _read_toml(path, shown)
+        data = read_toml(path, shown)
         validate_file_contents(shown, data, service_ids, shock_ids, land_codes)
         chain.append((shown, data))
         parent = data.get("scenario", {}).get("extends")
