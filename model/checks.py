@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +113,20 @@ def read_toml(path: Path, shown: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{shown}: not valid TOML: {exc}") from None
+
+
+def check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) -> dict[str, Any]:
+    """Check a TOML table against its allowed keys and their value checks; return it.
+
+    Raises:
+        ScenarioError: Not a table, an unknown key, or a value a check refuses.
+    """
+    if not isinstance(table, Mapping):
+        raise err(file, prefix, "must be a table")
+    for k, v in table.items():
+        if k not in keys:
+            raise unknown(file, f"{prefix}.{k}", "key", k, keys)
+        problem = keys[k](v)
+        if problem:
+            raise err(file, f"{prefix}.{k}", problem)
+    return dict(table)

@@ -48,6 +48,7 @@ from typing import Any
 
 from model.checks import (
     Check,
+    check_table,
     choice,
     err,
     is_str,
@@ -279,18 +280,6 @@ class OfficeSpec:
 # --- validation ------------------------------------------------------------------------------
 
 
-def _table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) -> dict[str, Any]:
-    if not isinstance(table, Mapping):
-        raise err(file, prefix, "must be a table")
-    for k, v in table.items():
-        if k not in keys:
-            raise unknown(file, f"{prefix}.{k}", "key", k, keys)
-        problem = keys[k](v)
-        if problem:
-            raise err(file, f"{prefix}.{k}", problem)
-    return dict(table)
-
-
 def _array_of_tables(file: str, key: str, value: Any) -> list[Any]:
     if not isinstance(value, list) or not value:
         raise err(file, key, f"must be an array of tables: one or more [[{key}]] tables")
@@ -306,7 +295,7 @@ def _required(file: str, key: str, table: Mapping[str, Any], name: str, what: st
 def _check_office(file: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if "office" not in data:
         raise err(file, "office", "is required: an [office] table with at least weeks")
-    office = _table(file, "office", data["office"], OFFICE_KEYS)
+    office = check_table(file, "office", data["office"], OFFICE_KEYS)
     weeks = _required(file, "office", office, "weeks", "the simulated weeks (warm-up included)")
     if office.get("warmup_weeks", 0) >= weeks:
         raise err(file, "office.warmup_weeks", f"must be less than office.weeks ({weeks})")
@@ -316,7 +305,7 @@ def _check_office(file: str, data: Mapping[str, Any]) -> dict[str, Any]:
 def _check_arrivals(file: str, data: Mapping[str, Any], weeks: int) -> tuple[str, tuple]:
     if "arrivals" not in data:
         raise err(file, "arrivals", "is required: one of " + ", ".join(ARRIVAL_KINDS))
-    arrivals = _table(file, "arrivals", data["arrivals"], ARRIVAL_KEYS)
+    arrivals = check_table(file, "arrivals", data["arrivals"], ARRIVAL_KEYS)
     given = [k for k in ARRIVAL_KINDS if k in arrivals]
     if len(given) != 1:
         found = ", ".join(given) if given else "none"
@@ -338,7 +327,7 @@ def _check_arrivals(file: str, data: Mapping[str, Any], weeks: int) -> tuple[str
 def _check_staff(file: str, data: Mapping[str, Any], time: str) -> dict[str, Any]:
     if "staff" not in data:
         raise err(file, "staff", "is required: a [staff] table with clerks or part_time")
-    staff = _table(file, "staff", data["staff"], STAFF_KEYS)
+    staff = check_table(file, "staff", data["staff"], STAFF_KEYS)
     given = [k for k in ("clerks", "part_time") if k in staff]
     if len(given) != 1:
         found = ", ".join(given) if given else "none"
@@ -362,7 +351,7 @@ def _check_steps(file: str, data: Mapping[str, Any]) -> tuple[Step, ...]:
     steps: list[Step] = []
     for i, raw in enumerate(_array_of_tables(file, "steps", data["steps"]), start=1):
         key = f"steps[{i}]"
-        s = _table(file, key, raw, STEP_KEYS)
+        s = check_table(file, key, raw, STEP_KEYS)
         name = _required(file, key, s, "name", "the step's name")
         minutes = _required(file, key, s, "minutes", "mean staff minutes of the step")
         if name in {x.name for x in steps}:
@@ -382,7 +371,7 @@ def _check_steps(file: str, data: Mapping[str, Any]) -> tuple[Step, ...]:
 
 
 def _check_automation(file: str, data: Mapping[str, Any]) -> Automation:
-    a = _table(file, "automation", data.get("automation", {}), AUTOMATION_KEYS)
+    a = check_table(file, "automation", data.get("automation", {}), AUTOMATION_KEYS)
     if a.get("check_share", 0.0) > 0 and "check_minutes" not in a:
         raise err(file, "automation.check_minutes", "is required when check_share > 0")
     return Automation(share=float(a.get("share", 0.0)),
@@ -397,7 +386,7 @@ def _check_classes(file: str, data: Mapping[str, Any]) -> tuple[CaseClass, ...]:
     classes: list[CaseClass] = []
     for i, raw in enumerate(_array_of_tables(file, "classes", data["classes"]), start=1):
         key = f"classes[{i}]"
-        c = _table(file, key, raw, CLASS_KEYS)
+        c = check_table(file, key, raw, CLASS_KEYS)
         name = _required(file, key, c, "name", "the class's name")
         share = _required(file, key, c, "share", "the class's share of arrivals")
         priority = _required(file, key, c, "priority", "0 = served first")

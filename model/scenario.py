@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.checks import Check, is_bool, is_str, number, read_toml, unknown
+from model.checks import Check, check_table, is_bool, is_str, number, read_toml, unknown
 from model.checks import err as _err
 from model.parameters import REGISTRY, Registry, Value
 
@@ -154,17 +154,6 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) -> None:
-    if not isinstance(table, Mapping):
-        raise _err(file, prefix, "must be a table")
-    for k, v in table.items():
-        if k not in keys:
-            raise unknown(file, f"{prefix}.{k}", "key", k, keys)
-        problem = keys[k](v)
-        if problem:
-            raise _err(file, f"{prefix}.{k}", problem)
-
-
 def _check_parameter(file: str, key: str, name: str, value: Any, registry: Registry) -> None:
     if name not in registry:
         settable = [p for p, d in registry.items() if d.role != "constant"]
@@ -198,7 +187,7 @@ def validate_file_contents(
     for k in data:
         if k not in TOP_LEVEL:
             raise unknown(shown, k, "table", k, TOP_LEVEL)
-    _check_table(shown, "scenario", data.get("scenario", {}), SCENARIO_KEYS)
+    check_table(shown, "scenario", data.get("scenario", {}), SCENARIO_KEYS)
     params = data.get("parameters", {})
     if not isinstance(params, Mapping):
         raise _err(shown, "parameters", "must be a table")
@@ -214,7 +203,7 @@ def validate_file_contents(
         for sid, settings in entries.items():
             if sid not in ids:
                 raise unknown(shown, f"{table}.{sid}", what, sid, ids)
-            _check_table(shown, f"{table}.{sid}", settings, keys)
+            check_table(shown, f"{table}.{sid}", settings, keys)
     codes = set(land_codes)
     for sid, settings in data.get("shocks", {}).items():
         for code in settings.get("lands", []):

@@ -43,5 +43,5 @@ def test_checker_flags_paths_not_prose():
         return any(fragment in text for fragment in FORBIDDEN)
 
     assert flagged('open("../shared/data/x.csv")')
-    assert flagged("/work/shared/calibration/targets.toml")
+    assert flagged("/srv/project/shared/calibration/targets.toml")
     assert not flagged("the object is shared through a cache; shared offices of an Amt")
