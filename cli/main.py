@@ -26,8 +26,11 @@ def format_table(rows: Sequence[dict[str, object]], max_width: int = 60) -> str:
         return "(no rows)"
     cols = list(rows[0])
 
+    def number(v: float) -> str:
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
     def cell(v: object) -> str:
-        s = f"{v:,.0f}" if isinstance(v, float) and abs(v) >= 1000 else str(v)
+        s = number(v) if isinstance(v, float) else str(v)
         return s if len(s) <= max_width else s[: max_width - 1] + "…"
 
     cells = [[cell(r[c]) for c in cols] for r in rows]
