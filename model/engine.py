@@ -26,6 +26,7 @@ from model.demand import (
     shock_schedule,
     weekly_seasonality,
 )
+from model.demography import demand_index
 from model.geography import Germany, load_germany, municipal_units
 from model.kernel import advance_block, agency_waits, normal_draws
 from model.processing import QueueState, step_queues
@@ -197,6 +198,9 @@ class FederalModel(mesa.Model):
             depend on it beyond floating-point rounding of the aggregates).
         kernel: ``"numba"`` (compiled weekly loop, the default) or ``"numpy"`` (the array
             reference, for debugging); both give the same results.
+        demography: Demand index per service code, Land row and model year (the calendar's
+            years in order), shape (n_services, 16, n_years) (see :mod:`model.demography`);
+            None: demand does not change over the years.
     """
 
     def __init__(
@@ -215,6 +219,7 @@ class FederalModel(mesa.Model):
         arrivals: np.ndarray | None = None,
         block_size: int = 16384,
         kernel: str = "numba",
+        demography: np.ndarray | None = None,
     ) -> None:
         super().__init__(rng=seed)
         self.scenario = scenario
@@ -225,7 +230,7 @@ class FederalModel(mesa.Model):
         if routing is None:
             catalogue = catalogue or load_catalogue()
             germany = germany or load_germany()
-            routing, demand, minutes_per_case, running_case = _build_from_catalogue(
+            routing, demand, minutes_per_case, running_case, demography = _build_from_catalogue(
                 scenario, catalogue, germany, self.calendar
             )
             land_population = germany.laender["population"].to_numpy(np.float64)
@@ -258,8 +263,10 @@ class FederalModel(mesa.Model):
 
         # Initial staff: expected baseline work per week (seasonality averages 1 over a year;
         # no one-off programmes) at the 2023 utilisation target.
+        self.model_years = [int(y) for y in np.unique(self.calendar.year)]
+        self.demography = demography
         weekly_cases = self._to_pairs(self.base_rates)
-        self._pair_base_cases = weekly_cases
+        self._pair_base_cases = self._to_pairs(self._base_for_year(self.model_years[0]))
         self._pair_shock_cases = self._to_pairs(self.shock_share)
         self.expected_work = weekly_cases * self.minutes  # staff-minutes per week
         util = float(p["utilisation_2023"])
@@ -300,6 +307,15 @@ class FederalModel(mesa.Model):
             AGENT_CLASS[levels[row]](self, row)
 
     # --- helpers -------------------------------------------------------------------------
+    def _base_for_year(self, year: int) -> np.ndarray:
+        """Expected cases per cell and week at seasonality 1 in a model year: the baseline
+        rates times the demography index of the cell's service, Land and year."""
+        if self.demography is None:
+            return self.base_rates
+        r = self.routing
+        yi = self.model_years.index(year)
+        return self.base_rates * self.demography[r.cell_service, r.cell_land, yi]
+
     def _to_pairs(self, per_cell: np.ndarray) -> np.ndarray:
         return np.bincount(self.routing.cell_pair, per_cell, minlength=self.n_pairs)
 
@@ -399,7 +415,8 @@ class FederalModel(mesa.Model):
         sampler = ArrivalSampler(self.seed, self.routing.services, self.routing.cell_service,
                                  prefix="warmup", threads=self.threads)  # fmt: skip
         season = self.demand.season[:, :n]
-        cells = sampler.draw(int(self.calendar.year[0]), self.base_rates, season,
+        first_year = int(self.calendar.year[0])
+        cells = sampler.draw(first_year, self._base_for_year(first_year), season,
                              np.zeros_like(season), self.shock_share)  # fmt: skip
         cycle = np.arange(weeks) % n
         arrivals = self._cells_to_pairs(cells[cycle])
@@ -429,7 +446,8 @@ class FederalModel(mesa.Model):
     def _draw_cells(self, t: int, end: int) -> np.ndarray:
         d = self.demand
         weeks = slice(t, end)
-        return self.sampler.draw(int(self.calendar.year[t]), self.base_rates,
+        year = int(self.calendar.year[t])
+        return self.sampler.draw(year, self._base_for_year(year),
                                  d.season[:, weeks], d.shock_weekly[:, weeks],
                                  self.shock_share)  # fmt: skip
 
@@ -638,6 +656,8 @@ class FederalModel(mesa.Model):
             if self._year is None or t >= self._year[0]:
                 self._year = self._year_arrivals(t)
                 self._year_start = t
+                year = int(self.calendar.year[t])
+                self._pair_base_cases = self._to_pairs(self._base_for_year(year))
             year_end, arrivals = self._year
             nxt = min(stop, year_end, self.events[0][0] if self.events else stop)
             seg = slice(t - self._year_start, nxt - self._year_start)
@@ -682,7 +702,7 @@ def _agency_blocks(pair_agency: np.ndarray, block_size: int) -> list[tuple[int, 
 
 def _build_from_catalogue(
     scenario: Scenario, cat: Catalogue, g: Germany, cal: Calendar
-) -> tuple[ag.Routing, DemandSpec, np.ndarray, np.ndarray]:
+) -> tuple[ag.Routing, DemandSpec, np.ndarray, np.ndarray, np.ndarray | None]:
     """Routing and demand of a scenario from the packaged catalogue and geography."""
     p = scenario.parameters
     svc = cat.services.set_index("service_id")
@@ -707,7 +727,12 @@ def _build_from_catalogue(
     spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor)
     minutes = np.array([float(svc.at[sid, "minutes_per_case"]) for sid in active])
     running = np.array([svc.at[sid, "kind"] == "running_case" for sid in active])
-    return routing, spec, minutes, running
+    demography = None
+    if p["demand_follows_demography"] == "projection":
+        demography = demand_index([str(svc.at[sid, "scales_with"]) for sid in active],
+                                  list(g.laender.index), [int(y) for y in np.unique(cal.year)],
+                                  str(p["population_variant"]))  # fmt: skip
+    return routing, spec, minutes, running, demography
 
 
 def _shock_services(cat: Catalogue, scenario: Scenario) -> set[str]:
