@@ -22,7 +22,6 @@ Named approximations (docs/ENGINE.md):
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from model.geography import load_projections
 
@@ -98,16 +97,3 @@ def demand_index(
     shares = group_share_index(groups, years)
     g_of = np.array([groups.index(g) for g in scales_with])
     return lands[None, :, :] * shares[g_of][:, None, :]
-
-
-def index_table(index: np.ndarray, services: list[str], land_keys: list[str],
-                years: list[int]) -> pd.DataFrame:  # fmt: skip
-    """The index as a tidy table ``service_id, land, year, index`` (for docs and checks)."""
-    s, land, y = np.meshgrid(np.arange(len(services)), np.arange(len(land_keys)),
-                             np.arange(len(years)), indexing="ij")  # fmt: skip
-    return pd.DataFrame({
-        "service_id": np.asarray(services)[s.ravel()],
-        "land": np.asarray(land_keys)[land.ravel()],
-        "year": np.asarray(years)[y.ravel()],
-        "index": index.ravel(),
-    })  # fmt: skip
