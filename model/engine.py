@@ -13,9 +13,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import mesa
 import numpy as np
-import pandas as pd
 
 from model import agencies as ag
+from model.agents import AGENT_CLASS
+from model.build import build_from_catalogue
 from model.catalogue import Catalogue, load_catalogue
 from model.demand import (
     ArrivalSampler,
@@ -23,11 +24,8 @@ from model.demand import (
     DemandSpec,
     cell_base_rates,
     cell_shock_shares,
-    shock_schedule,
-    weekly_seasonality,
 )
-from model.demography import demand_index
-from model.geography import Germany, load_germany, municipal_units
+from model.geography import Germany, load_germany
 from model.kernel import advance_block, agency_waits, normal_draws
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
@@ -61,97 +59,6 @@ STEP_PLAN: tuple[tuple[str, str], ...] = (
 def step_plan_text() -> str:
     """The step plan as numbered lines (for ``foedsim plan`` and docs/ODD.md)."""
     return "\n".join(f"{i}. {name}: {what}" for i, (name, what) in enumerate(STEP_PLAN, 1))
-
-
-class Agency(mesa.Agent):
-    """An executing agency; its state lives in the model's arrays at ``row``.
-
-    Args:
-        model: The model.
-        row: Row in ``model.routing.agencies``.
-    """
-
-    level = "agency"
-
-    def __init__(self, model: FederalModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
-
-    @property
-    def _info(self) -> pd.Series:
-        return self.model.routing.agencies.iloc[self.row]
-
-    @property
-    def name(self) -> str:
-        """Official name."""
-        return str(self._info["name"])
-
-    @property
-    def key(self) -> str:
-        """AGS / Verwaltung / Kreis key, or a synthetic key for Land and federal offices."""
-        return str(self._info["key"])
-
-    @property
-    def population(self) -> int:
-        """Persons living in the agency's territory (31.12.2024)."""
-        return int(self._info["population"])
-
-    def _per_service(self, values: np.ndarray) -> dict[str, float]:
-        m = self.model
-        pairs = m.agency_pairs(self.row)
-        return {m.routing.services[m.pair_service[p]]: float(values[p]) for p in pairs}
-
-    @property
-    def staff_fte(self) -> dict[str, float]:
-        """FTE per service (own staff, before pooling)."""
-        return self._per_service(self.model.own_fte)
-
-    @property
-    def backlog(self) -> dict[str, int]:
-        """Waiting cases per service."""
-        return {k: int(v) for k, v in self._per_service(self.model.queues.backlog).items()}
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.key} {self.name!r}>"
-
-
-class MunicipalAdministration(Agency):
-    """A Gemeinde, Amt, Verbandsgemeinde, ... office (a kreisfreie Stadt is also its Kreis)."""
-
-    level = "gemeinde"
-
-
-class KreisAdministration(Agency):
-    """A Landkreis / Kreis administration."""
-
-    level = "kreis"
-
-
-class Jobcenter(Agency):
-    """A Jobcenter (Bürgergeld; BA and Kommune)."""
-
-    level = "jobcenter"
-
-
-class LandOffice(Agency):
-    """A Land office executing one service for its Land."""
-
-    level = "land"
-
-
-class FederalAgency(Agency):
-    """A federal agency executing one service nationwide."""
-
-    level = "bund"
-
-
-AGENT_CLASS = {
-    "gemeinde": MunicipalAdministration,
-    "kreis": KreisAdministration,
-    "jobcenter": Jobcenter,
-    "land": LandOffice,
-    "bund": FederalAgency,
-}
 
 
 TRACE_FIELDS = ("arrivals", "completions", "backlog", "lead_sum", "cum_arrivals",
@@ -230,7 +137,7 @@ class FederalModel(mesa.Model):
         if routing is None:
             catalogue = catalogue or load_catalogue()
             germany = germany or load_germany()
-            routing, demand, minutes_per_case, running_case, demography = _build_from_catalogue(
+            routing, demand, minutes_per_case, running_case, demography = build_from_catalogue(
                 scenario, catalogue, germany, self.calendar
             )
             land_population = germany.laender["population"].to_numpy(np.float64)
@@ -698,43 +605,3 @@ def _agency_blocks(pair_agency: np.ndarray, block_size: int) -> list[tuple[int, 
         blocks.append((lo, hi))
         lo = hi
     return blocks
-
-
-def _build_from_catalogue(
-    scenario: Scenario, cat: Catalogue, g: Germany, cal: Calendar
-) -> tuple[ag.Routing, DemandSpec, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Routing and demand of a scenario from the packaged catalogue and geography."""
-    p = scenario.parameters
-    svc = cat.services.set_index("service_id")
-    active = [
-        sid for sid in svc.index
-        if (bool(svc.at[sid, "baseline"]) or sid in _shock_services(cat, scenario))
-        and scenario.services.get(sid, {}).get("enabled", True)
-    ]  # fmt: skip
-    units = municipal_units(g, str(p["granularity"]))
-    names = {sid: str(svc.at[sid, "name_de"]) for sid in active}
-    routing = ag.build_routing(g, units, cat.execution, active, names)
-    profiles = cat.seasonality.pivot(index="profile", columns="month", values="factor")
-    monthly = profiles.loc[[svc.at[sid, "seasonality"] for sid in active]].to_numpy(np.float64)
-    season = weekly_seasonality(monthly, cal)
-    volume = np.array([float(svc.at[sid, "volume_per_year"]) if bool(svc.at[sid, "baseline"])
-                       else 0.0 for sid in active])  # fmt: skip
-    factor = np.array([float(scenario.services.get(sid, {}).get("volume_factor", 1.0))
-                       for sid in active]) * float(p["volume_scale"])  # fmt: skip
-    land_codes = list(g.laender["code"])
-    shock_weekly, shock_mask = shock_schedule(cat.shocks, scenario.shocks, tuple(active), cal,
-                                              land_codes)  # fmt: skip
-    spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor)
-    minutes = np.array([float(svc.at[sid, "minutes_per_case"]) for sid in active])
-    running = np.array([svc.at[sid, "kind"] == "running_case" for sid in active])
-    demography = None
-    if p["demand_follows_demography"] == "projection":
-        demography = demand_index([str(svc.at[sid, "scales_with"]) for sid in active],
-                                  list(g.laender.index), [int(y) for y in np.unique(cal.year)],
-                                  str(p["population_variant"]))  # fmt: skip
-    return routing, spec, minutes, running, demography
-
-
-def _shock_services(cat: Catalogue, scenario: Scenario) -> set[str]:
-    by_id = cat.shocks.set_index("shock_id")
-    return {str(by_id.at[s, "service_id"]) for s in scenario.shocks}

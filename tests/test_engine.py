@@ -23,8 +23,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from model.agencies import build_routing
+from model.agents import AGENT_CLASS
 from model.catalogue import load_catalogue
-from model.engine import AGENT_CLASS, AGG_FIELDS, STEP_PLAN, FederalModel
+from model.engine import AGG_FIELDS, STEP_PLAN, FederalModel
 from model.geography import load_germany, municipal_units
 from model.processing import QueueState, step_queues
 from model.results import kpi_table, run_tables, weekly_table

@@ -1,0 +1,53 @@
+"""Build a scenario's routing, demand and service arrays from the packaged catalogue and
+geography (the part of the model set-up that reads data)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model import agencies as ag
+from model.catalogue import Catalogue
+from model.demand import Calendar, DemandSpec, shock_schedule, weekly_seasonality
+from model.demography import demand_index
+from model.geography import Germany, municipal_units
+from model.scenario import Scenario
+
+
+def build_from_catalogue(
+    scenario: Scenario, cat: Catalogue, g: Germany, cal: Calendar
+) -> tuple[ag.Routing, DemandSpec, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Routing and demand of a scenario from the packaged catalogue and geography."""
+    p = scenario.parameters
+    svc = cat.services.set_index("service_id")
+    active = [
+        sid for sid in svc.index
+        if (bool(svc.at[sid, "baseline"]) or sid in shock_services(cat, scenario))
+        and scenario.services.get(sid, {}).get("enabled", True)
+    ]  # fmt: skip
+    units = municipal_units(g, str(p["granularity"]))
+    names = {sid: str(svc.at[sid, "name_de"]) for sid in active}
+    routing = ag.build_routing(g, units, cat.execution, active, names)
+    profiles = cat.seasonality.pivot(index="profile", columns="month", values="factor")
+    monthly = profiles.loc[[svc.at[sid, "seasonality"] for sid in active]].to_numpy(np.float64)
+    season = weekly_seasonality(monthly, cal)
+    volume = np.array([float(svc.at[sid, "volume_per_year"]) if bool(svc.at[sid, "baseline"])
+                       else 0.0 for sid in active])  # fmt: skip
+    factor = np.array([float(scenario.services.get(sid, {}).get("volume_factor", 1.0))
+                       for sid in active]) * float(p["volume_scale"])  # fmt: skip
+    land_codes = list(g.laender["code"])
+    shock_weekly, shock_mask = shock_schedule(cat.shocks, scenario.shocks, tuple(active), cal,
+                                              land_codes)  # fmt: skip
+    spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor)
+    minutes = np.array([float(svc.at[sid, "minutes_per_case"]) for sid in active])
+    running = np.array([svc.at[sid, "kind"] == "running_case" for sid in active])
+    demography = None
+    if p["demand_follows_demography"] == "projection":
+        demography = demand_index([str(svc.at[sid, "scales_with"]) for sid in active],
+                                  list(g.laender.index), [int(y) for y in np.unique(cal.year)],
+                                  str(p["population_variant"]))  # fmt: skip
+    return routing, spec, minutes, running, demography
+
+
+def shock_services(cat: Catalogue, scenario: Scenario) -> set[str]:
+    by_id = cat.shocks.set_index("shock_id")
+    return {str(by_id.at[s, "service_id"]) for s in scenario.shocks}
