@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from model.catalogue import shock_weekly_weights
+from model.kernel import scatter_by_alias
 from model.streams import make_stream
 
 DAYS_PER_WEEK = 7
@@ -153,9 +154,10 @@ def cell_shock_shares(
         )
 
 
-def _alias_sample(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
-    """Draw ``size`` indices with probabilities ``p`` by Walker's alias method (exact, O(1)
-    per draw; Vose's construction)."""
+def _alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table for drawing indices with probabilities ``p`` (Vose's
+    construction): draw k uniform in 0..n-1, keep k with probability ``prob[k]``, else take
+    ``alias[k]`` — exact, O(1) per draw."""
     n = len(p)
     scaled = p * n
     prob = np.ones(n)
@@ -167,14 +169,13 @@ def _alias_sample(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndar
         prob[s_i], alias[s_i] = scaled[s_i], l_i
         scaled[l_i] -= 1.0 - scaled[s_i]
         (small if scaled[l_i] < 1.0 else large).append(l_i)
-    k = rng.integers(0, n, size)
-    return np.where(rng.random(size) < prob[k], k, alias[k])
+    return prob, alias
 
 
-SCATTER_BELOW = 2.0
+SCATTER_BELOW = 12.0
 """Cells expecting fewer cases per week than this are sampled by the exact "yearly count, then
-weeks" method (fewer random numbers); others by weekly Poisson draws. A speed choice only:
-both are exact in distribution."""
+weeks" method (one uniform per case, placed by a compiled alias-table loop); others by weekly
+Poisson draws. A speed choice only: both samplers are exact in distribution."""
 
 
 class ArrivalSampler:
@@ -226,9 +227,9 @@ class ArrivalSampler:
             idx = np.flatnonzero(small)
             if len(idx):
                 counts = rng.poisson(base[idx] * total)
-                week = _alias_sample(rng, season / total, int(counts.sum()))
-                flat = week * len(idx) + np.repeat(np.arange(len(idx)), counts)
-                out[:, idx] = np.bincount(flat, minlength=n * len(idx)).reshape(n, len(idx))
+                prob, alias = _alias_table(season / total)
+                uniforms = rng.random(int(counts.sum()))
+                scatter_by_alias(counts, idx, uniforms, prob, alias, out)
         if shock.any():
             shock_rng = make_stream(self.seed, f"shock/{sid}/{year}")
             out += shock_rng.poisson(np.outer(shock, shock_share))

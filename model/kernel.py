@@ -320,3 +320,36 @@ def normal_draws(key: int, first_pair: int, n: int, week: int) -> np.ndarray:  #
     for p in range(n):
         out[p] = normal_draw(key, first_pair + p, week)
     return out
+
+
+@njit(cache=True, nogil=True)
+def scatter_by_alias(
+    counts: np.ndarray,
+    columns: np.ndarray,
+    uniforms: np.ndarray,
+    prob: np.ndarray,
+    alias: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled; checked against the Poisson law in tests
+    """Place each cell's cases in weeks by Walker's alias method (one uniform per case: its
+    integer part picks a week, its fractional part accepts it or takes the alias).
+
+    Args:
+        counts: Cases of each cell in the year.
+        columns: Column of each cell in ``out``.
+        uniforms: ``counts.sum()`` uniform(0, 1) numbers.
+        prob, alias: The alias table of the weekly probabilities.
+        out: Shape (n_weeks, n_cells_of_service): incremented in place.
+    """
+    n = prob.shape[0]
+    pos = 0
+    for c in range(counts.shape[0]):
+        col = columns[c]
+        for _ in range(counts[c]):
+            x = uniforms[pos] * n
+            k = int(x)
+            if k >= n:
+                k = n - 1
+            week = k if x - k < prob[k] else alias[k]
+            out[week, col] += 1
+            pos += 1

@@ -1,0 +1,51 @@
+"""The arrival sampler is exact: weekly counts are independent Poisson with the weekly rate,
+for both samplers (yearly count scattered over weeks, and weekly draws)."""
+
+import numpy as np
+import pytest
+
+from model.demand import SCATTER_BELOW, ArrivalSampler
+
+
+def _poisson_chi2(x: np.ndarray, lam: float) -> tuple[float, int]:
+    from math import lgamma, log
+
+    k = np.arange(0, int(lam + 8 * lam**0.5) + 10)
+    pmf = np.exp([-lam + kk * log(lam) - lgamma(kk + 1) for kk in k])
+    obs = np.bincount(x, minlength=len(k))[: len(k)]
+    exp_ = pmf * len(x)
+    keep = exp_ > 5
+    return float(((obs[keep] - exp_[keep]) ** 2 / exp_[keep]).sum()), int(keep.sum() - 1)
+
+
+@pytest.mark.parametrize("rate", [0.3, 5.0, SCATTER_BELOW * 2])
+def test_weekly_counts_are_poisson_with_the_weekly_rate(rate):
+    n_cells = 20_000
+    season = np.r_[np.full(26, 0.5), np.full(26, 1.5)][None, :]
+    sampler = ArrivalSampler(7, ("svc",), np.zeros(n_cells, dtype=np.int64))
+    out = sampler.draw(2030, np.full(n_cells, rate), season, np.zeros_like(season),
+                       np.zeros(n_cells))  # fmt: skip
+    for week, factor in ((3, 0.5), (40, 1.5)):
+        lam = rate * factor
+        x = out[week]
+        assert x.mean() == pytest.approx(lam, rel=0.05)
+        assert x.var() == pytest.approx(lam, rel=0.08)
+        chi2, df = _poisson_chi2(x, lam)
+        assert chi2 < df + 4 * (2 * df) ** 0.5, (chi2, df)  # far beyond the 99.9 % quantile
+    # weeks are independent
+    assert abs(np.corrcoef(out[3], out[4])[0, 1]) < 0.03
+    # the year's total is Poisson with the year's rate
+    assert out.sum(axis=0).mean() == pytest.approx(rate * 52, rel=0.01)
+
+
+def test_same_stream_same_draws_and_years_independent():
+    cells = np.zeros(500, dtype=np.int64)
+    season = np.ones((1, 52))
+    a = ArrivalSampler(3, ("svc",), cells).draw(2030, np.full(500, 4.0), season, 0 * season,
+                                                np.zeros(500))  # fmt: skip
+    b = ArrivalSampler(3, ("svc",), cells, threads=2).draw(2030, np.full(500, 4.0), season,
+                                                           0 * season, np.zeros(500))  # fmt: skip
+    c = ArrivalSampler(3, ("svc",), cells).draw(2031, np.full(500, 4.0), season, 0 * season,
+                                                np.zeros(500))  # fmt: skip
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
