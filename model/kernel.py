@@ -288,6 +288,16 @@ def agency_waits(
     work = np.zeros(n_agencies)
     cases = np.zeros(n_agencies)
     for i in range(n_weeks):
+        if i > 0:  # the expected load only changes with the month or a programme's week
+            same = True
+            for k in range(season.shape[1]):
+                if season[i, k] != season[i - 1, k] or shock[i, k] != shock[i - 1, k]:
+                    same = False
+                    break
+            if same:
+                within_wait[i, :] = within_wait[i - 1, :]
+                high_load[i, :] = high_load[i - 1, :]
+                continue
         work[:] = 0.0
         cases[:] = 0.0
         for p in range(n_pairs):
