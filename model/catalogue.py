@@ -412,13 +412,7 @@ def _booleans(table: pd.DataFrame, file: str, columns: Iterable[str], key: Key) 
     """Convert ``true``/``false`` text columns to bool."""
     table = table.copy()
     for column in columns:
-        for index, text in table[column].items():
-            if text not in BOOLEAN_WORDS:
-                raise _fail(
-                    file,
-                    _row_name(table, index, key),
-                    f"{column} '{text}' is not allowed; allowed: true, false",
-                )
+        check_allowed(table, file, column, BOOLEAN_WORDS, key)
         table[column] = table[column].map(BOOLEAN_WORDS).astype(bool)
     return table
 

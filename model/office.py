@@ -39,31 +39,41 @@ class OfficeOutcome:
     final_backlog: float
 
 
-def office_routing() -> Routing:
-    """One municipal agency, one service, one cell."""
+def office_routing(populations: tuple[float, ...] = (OFFICE_POPULATION,)) -> Routing:
+    """One service executed by ``len(populations)`` municipal agencies, each in its own Land
+    (rows 0, 1, ...) with one demand cell of the given population."""
+    n = len(populations)
     gemeinde = LEVELS.index("gemeinde")
+    keys = [chr(ord("A") + i) for i in range(n)]
+    lands = [f"{i + 1:02d}" for i in range(n)]
     return Routing(
         agencies=pd.DataFrame(
             {
-                "key": ["office"],
-                "name": ["Office"],
-                "level": ["gemeinde"],
-                "land": ["01"],
-                "kreis": ["01001"],
-                "unit_row": [0],
-                "population": [int(OFFICE_POPULATION)],
+                "key": keys,
+                "name": [f"Agency {k}" for k in keys],
+                "level": "gemeinde",
+                "land": lands,
+                "kreis": [f"{land}001" for land in lands],
+                "unit_row": range(n),
+                "population": [int(p) for p in populations],
             }
         ),  # fmt: skip
-        services=("service",),
-        cell_service=np.array([0]),
-        cell_unit=np.array([0]),
-        cell_population=np.array([OFFICE_POPULATION]),
-        cell_land=np.array([0]),
-        cell_pair=np.array([0]),
+        services=("svc",),
+        cell_service=np.zeros(n, dtype=np.int64),
+        cell_unit=np.arange(n),
+        cell_population=np.array(populations, dtype=np.float64),
+        cell_land=np.arange(n),
+        cell_pair=np.arange(n),
         pairs=pd.DataFrame(
-            {"agency": [0], "service": [0], "land_row": [0], "level": [gemeinde], "group": [0]}
-        ),
-        groups=pd.DataFrame({"land": ["01"], "level": ["gemeinde"], "service_id": ["service"]}),
+            {
+                "agency": range(n),
+                "service": 0,
+                "land_row": range(n),
+                "level": gemeinde,
+                "group": range(n),
+            }
+        ),  # fmt: skip
+        groups=pd.DataFrame({"land": lands, "level": "gemeinde", "service_id": "svc"}),
         draw_level=np.array([DRAW_LEVELS.index("unit")]),
     )
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 
-from model.agencies import DRAW_LEVELS, LEVELS, Routing
+from model.agencies import Routing
 from model.demand import Calendar, DemandSpec
 from model.engine import FederalModel
+from model.office import office_routing
 from model.parameters import REGISTRY
 from model.scenario import Scenario
 
@@ -71,42 +71,7 @@ def fixture_scenario(**overrides) -> Scenario:
 
 def fixture_routing() -> Routing:
     """Two municipal agencies (A in Land 01, B in Land 02), one service, one cell each."""
-    agencies = pd.DataFrame(
-        {
-            "key": ["A", "B"],
-            "name": ["Agency A", "Agency B"],
-            "level": ["gemeinde", "gemeinde"],
-            "land": ["01", "02"],
-            "kreis": ["01001", "02000"],
-            "unit_row": [0, 1],
-            "population": [int(CELL_POPULATION[0]), int(CELL_POPULATION[1])],
-        }
-    )
-    gemeinde = LEVELS.index("gemeinde")
-    pairs = pd.DataFrame(
-        {
-            "agency": [0, 1],
-            "service": [0, 0],
-            "land_row": [0, 1],
-            "level": [gemeinde, gemeinde],
-            "group": [0, 1],
-        }
-    )
-    groups = pd.DataFrame(
-        {"land": ["01", "02"], "level": ["gemeinde", "gemeinde"], "service_id": ["svc", "svc"]}
-    )
-    return Routing(
-        agencies=agencies,
-        services=("svc",),
-        cell_service=np.array([0, 0]),
-        cell_unit=np.array([0, 1]),
-        cell_population=np.array(CELL_POPULATION),
-        cell_land=np.array([0, 1]),
-        cell_pair=np.array([0, 1]),
-        pairs=pairs,
-        groups=groups,
-        draw_level=np.array([DRAW_LEVELS.index("unit")]),
-    )
+    return office_routing(CELL_POPULATION)
 
 
 def fixture_model(
