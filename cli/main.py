@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 
+# Sub-commands that live in their own module under ``cli/``: each module has
+# ``register(sub)`` that adds its parser(s) to the sub-parser action. Imported lazily by
+# ``build_parser`` (the modules import heavy packages only inside their handlers).
+COMMAND_MODULES: tuple[str, ...] = ()
+
 
 def format_table(rows: Sequence[dict[str, object]], max_width: int = 60) -> str:
     """Render rows as a plain fixed-width terminal table (long cells are cut with '…')."""
@@ -253,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("main", help="the quick-start job of the README")
     p.add_argument("--scenarios", default="scenarios", help="folder of scenario files")
     p.set_defaults(func=cmd_main)
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
