@@ -1,0 +1,1 @@
+"""Packaged data of the analysis package (map boundaries; see geo/SOURCES.md)."""
