@@ -60,6 +60,20 @@ class Agency(mesa.Agent):
         return self._per_service(self.model.own_fte)
 
     @property
+    def staff_ages(self) -> np.ndarray:
+        """Ages (completed years on 1 January) of the agency's staff persons; empty when
+        staff are constant (``staff_model = "constant"``)."""
+        w = self.model.workforce
+        if w is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(w.p_age[w.p_agency == self.row])
+
+    @property
+    def persons(self) -> int:
+        """Staff persons now (0 when staff are constant)."""
+        return len(self.staff_ages)
+
+    @property
     def backlog(self) -> dict[str, int]:
         """Waiting cases per service."""
         return {k: int(v) for k, v in self._per_service(self.model.queues.backlog).items()}

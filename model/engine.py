@@ -29,10 +29,16 @@ from model.geography import Germany, load_germany
 from model.kernel import advance_block, agency_waits, normal_draws
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
+from model.staffing import StaffSettings, Workforce, working_age_population
 from model.streams import make_stream
 
 STEP_PLAN: tuple[tuple[str, str], ...] = (
-    ("events", "run the dated events due this week (programme openings, reforms)"),
+    (
+        "events",
+        "run the dated events due this week: programme openings and closings, and in the "
+        "first week of each quarter the staffing step (age, exits, hiring, learning curve; "
+        "model/staffing.py)",
+    ),  # fmt: skip
     (
         "intake",
         "take this week's arrivals per (service, draw unit) cell and route them to the "
@@ -178,6 +184,9 @@ class FederalModel(mesa.Model):
         self.expected_work = weekly_cases * self.minutes  # staff-minutes per week
         util = float(p["utilisation_2023"])
         self.own_fte = self.expected_work / (self.fte_minutes_week * self.productivity * util)
+        self.base_fte = self.own_fte.copy()  # initial staff, scaled by the staffing factor
+        self.programme_fte = np.zeros(self.n_pairs)  # temporary staff of one-off programmes
+        self.staff_factor = np.ones(self.n_agencies)
 
         self.queues = QueueState.empty(self.n_pairs)
         self.cum_arrivals = np.zeros(self.n_pairs)
@@ -204,6 +213,10 @@ class FederalModel(mesa.Model):
         if self.fixed_arrivals is None:
             self._warm_up(int(p["warmup_weeks"]))
         self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
+        self.workforce: Workforce | None = None
+        if p["staff_model"] == "dynamic":
+            self.workforce = self._make_workforce()
+            self._schedule_staffing()
 
         self.week = 0
         self.trace = Trace(self.calendar.n_weeks, self.n_pairs) if trace else None
@@ -262,10 +275,60 @@ class FederalModel(mesa.Model):
         self.events.sort(key=lambda e: e[0])
 
     def set_own_fte(self, fte: np.ndarray) -> None:
-        """Set every pair's own FTE (e.g. a fixed office, or a staffing plan) and update what
-        depends on it."""
-        self.own_fte[:] = np.asarray(fte, dtype=np.float64)
+        """Set every pair's initial FTE (e.g. a fixed office) and update what depends on it;
+        with dynamic staff the workforce is rebuilt from it."""
+        self.base_fte[:] = np.asarray(fte, dtype=np.float64)
+        self.programme_fte[:] = 0.0
+        self.staff_factor[:] = 1.0
+        if self.workforce is not None:
+            self.workforce = self._make_workforce()
+        self._apply_staff()
+
+    def _apply_staff(self) -> None:
+        """own FTE = initial FTE x the agency's staffing factor + programme staff."""
+        self.own_fte[:] = self.base_fte * self.staff_factor[self.pair_agency] + self.programme_fte
         self._staffing_changed()
+
+    def agency_workload(self) -> np.ndarray:
+        """Expected work per agency and model year relative to the first year (shape
+        (n_years, n_agencies); 1 where an agency has no work)."""
+        years = self.model_years
+        work = np.stack([np.bincount(self.pair_agency, self._to_pairs(self._base_for_year(y))
+                                     * self.minutes, minlength=self.n_agencies)
+                         for y in years])  # fmt: skip
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(work[0] > 0, work / work[0], 1.0)
+
+    def _make_workforce(self) -> Workforce:
+        a = self.routing.agencies
+        lands = np.array([int(k) - 1 if str(k).isdigit() else -1 for k in a["land"]])
+        land_keys = tuple(f"{i + 1:02d}" for i in range(len(self.land_population)))
+        wap = working_age_population(str(self.scenario.parameters["population_variant"]),
+                                     land_keys, tuple(self.model_years),
+                                     tuple(self.land_population))  # fmt: skip
+        fte0 = np.bincount(self.pair_agency, self.base_fte, minlength=self.n_agencies)
+        year_index = np.searchsorted(self.model_years, self.calendar.year)
+        return Workforce(a["level"].to_numpy(), lands, a["population"].to_numpy(), fte0,
+                         self.agency_workload(), wap, year_index,
+                         StaffSettings.from_parameters(self.scenario.parameters),
+                         self.seed)  # fmt: skip
+
+    def _schedule_staffing(self) -> None:
+        """The staffing step in the first week of every quarter (Workforce.QUARTER_STARTS)."""
+        years = self.calendar.year
+        starts = []
+        for y in self.model_years:
+            first = int(np.flatnonzero(years == y)[0])
+            starts += [(first + q, q) for q in Workforce.QUARTER_STARTS
+                       if first + q < self.calendar.n_weeks and years[first + q] == y]
+        ends = [t for t, _ in starts[1:]] + [self.calendar.n_weeks]
+        for (t, q), end in zip(starts, ends, strict=True):
+
+            def step(t=t, q=q, n=end - t) -> None:
+                self.staff_factor[:] = self.workforce.step(t, q, n)
+                self._apply_staff()
+
+            self.schedule(t, "staffing", step)
 
     def _staffing_changed(self) -> None:
         """Recompute what depends on ``own_fte`` (after hiring, exits, programme staff)."""
@@ -301,12 +364,13 @@ class FederalModel(mesa.Model):
             name = self.routing.services[s]
 
             def open_(pairs=pairs, fte=fte) -> None:
-                self.own_fte[pairs] += fte[pairs]
-                self._staffing_changed()
+                self.programme_fte[pairs] += fte[pairs]
+                self._apply_staff()
 
             def close(pairs=pairs, fte=fte) -> None:
-                self.own_fte[pairs] = np.maximum(self.own_fte[pairs] - fte[pairs], 0.0)
-                self._staffing_changed()
+                self.programme_fte[pairs] = np.maximum(self.programme_fte[pairs] - fte[pairs],
+                                                       0.0)  # fmt: skip
+                self._apply_staff()
 
             self.schedule(int(weeks[0]), f"open programme {name}", open_)
             self.schedule(int(weeks[-1] + 1 + wind_down_weeks), f"close programme {name}", close)

@@ -11,6 +11,7 @@ Aggregations over a model year (weeks of that year):
 - ``year_mean``: the mean over the weeks of the year (levels such as staff FTE).
 - ``year_sum``: the sum over the weeks of the year (flows such as arrivals or cost).
 - ``year_case_weighted_mean``: the mean over the cases completed in the year (lead time).
+- ``mid_year``: the value on 30 June (the reference date of the Destatis staff statistics).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Literal
 
 from model.parameters import markdown_table
 
-Aggregation = Literal["year_end", "year_mean", "year_sum", "year_case_weighted_mean"]
-AGGREGATIONS: tuple[str, ...] = ("year_end", "year_mean", "year_sum", "year_case_weighted_mean")
+Aggregation = Literal["year_end", "year_mean", "year_sum", "year_case_weighted_mean", "mid_year"]
+AGGREGATIONS: tuple[str, ...] = ("year_end", "year_mean", "year_sum", "year_case_weighted_mean",
+                                 "mid_year")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,18 @@ KPIS: tuple[KPI, ...] = (
     KPI("staff_fte", "FTE", "year_mean", "Full-time equivalents working on the modelled services.", "neutral", "all", 3),  # noqa: E501
     KPI("utilisation", "1", "year_mean", "Staff minutes used over staff minutes available.", "neutral", "all", 3),  # noqa: E501
     # --- staff decline (issue 5) -----------------------------------------------------------
-    KPI("staff_persons", "persons", "year_end", "Staff (heads) working on the modelled services.", "neutral", "all", 5),  # noqa: E501
-    KPI("staff_mean_age_years", "years", "year_end", "Mean age of that staff.", "neutral", "all", 5),  # noqa: E501
+    KPI("staff_persons", "persons", "mid_year", "Staff (heads) working on the modelled services on 30 June (whole persons; their agencies' other work is not modelled).", "neutral", "all", 5),  # noqa: E501
+    KPI("staff_mean_age_years", "years", "mid_year", "Mean exact age of that staff on 30 June (comparable with Destatis 74111-0003).", "neutral", "all", 5),  # noqa: E501
     KPI("retirements_persons", "persons", "year_sum", "Staff who retired in the year.", "neutral", "all", 5),  # noqa: E501
-    KPI("other_leavers_persons", "persons", "year_sum", "Staff who left for other reasons.", "neutral", "all", 5),  # noqa: E501
+    KPI("retirements_beamte_persons", "persons", "year_sum", "Beamte who retired in the year (comparable with Destatis 74211-0003).", "neutral", "all", 5),  # noqa: E501
+    KPI("other_leavers_persons", "persons", "year_sum", "Staff who left for other reasons (quits, moves, death, disability).", "neutral", "all", 5),  # noqa: E501
     KPI("hires_persons", "persons", "year_sum", "Staff hired.", "neutral", "all", 5),  # noqa: E501
-    KPI("unfilled_posts_fte", "FTE", "year_end", "Budgeted positions without a person.", "lower", "all", 5),  # noqa: E501
-    KPI("staff_needed_fte", "FTE", "year_mean", "FTE needed to hold the 2023 lead times at this year's demand.", "neutral", "all", 5),  # noqa: E501
+    KPI("unfilled_posts_fte", "FTE", "year_end", "Budgeted positions without a person, in FTE.", "lower", "all", 5),  # noqa: E501
+    KPI("staff_available_fte", "FTE", "year_mean", "FTE of the staff persons on the modelled services after the learning curve of new hires (without one-off programme staff).", "higher", "all", 5),  # noqa: E501
+    KPI("staff_needed_fte", "FTE", "year_mean", "FTE needed to hold the 2023 utilisation (hence lead times) at this year's demand and productivity.", "neutral", "all", 5),  # noqa: E501
     KPI("staff_gap_fte", "FTE", "year_mean", "Staff needed minus staff available (positive: too few).", "lower", "all", 5),  # noqa: E501
+    KPI("staff_shortfall_fte", "FTE", "year_mean", "Sum over agencies of staff needed minus available where it is positive: the gap that surplus staff in other agencies cannot fill.", "lower", "all", 5),  # noqa: E501
+    KPI("applicants_persons", "persons", "year_sum", "Applicants to the modelled public posts: recruitment share x attractiveness x working-age population (nationwide only).", "neutral", "all", 5),  # noqa: E501
     # --- execution modes (issue 6) ---------------------------------------------------------
     KPI("fte_freed_local_tasks", "FTE", "year_end", "Municipal FTE freed by centralisation and moved to local tasks.", "higher", "all", 6),  # noqa: E501
     KPI("automated_share", "1", "year_case_weighted_mean", "Share of cases decided without staff time (Dunkelverarbeitung).", "higher", "all", 6),  # noqa: E501

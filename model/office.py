@@ -101,7 +101,8 @@ def run_weekly_office(
     """
     end = START + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
     params = REGISTRY.defaults()
-    params.update(fungible_share=0.0, warmup_weeks=0, productivity_factor=1.0)
+    params.update(fungible_share=0.0, warmup_weeks=0, productivity_factor=1.0,
+                  staff_model="constant")  # one office with fixed staff (as in the DES)
     scenario = Scenario("office", "One office (model/office.py).", (), START, end, params)
     n_weeks = Calendar.from_dates(START, end).n_weeks
     demand = DemandSpec(

@@ -3,6 +3,9 @@
 - ``weekly``: one row per week x (Land, level, service) group: arrivals, completions, backlog,
   lead time, staff FTE, and completions in agencies whose weekly lead time exceeded 4/8/12 weeks.
 - ``agencies``: one row per year x (agency, service) pair (for maps).
+- ``staff``: one row per year x (Land, level): persons, mean age, retirements, other leavers,
+  hires, unfilled posts, staff available, needed and the gap (dynamic staff only).
+- ``staff_agencies``: the same per year x agency (for maps; in the ``full`` set).
 - ``kpis``: long table ``year, kpi, level, service_id, value`` for every KPI of
   :mod:`model.kpis` the engine computes, nationwide (``level = "all"``, ``service_id = "all"``),
   per level, per service and per level x service.
@@ -21,6 +24,7 @@ import pandas as pd
 from model.agencies import LEVELS
 from model.engine import AGG_FIELDS, LEAD_THRESHOLDS_WEEKS, FederalModel
 from model.kpis import KPI_BY_NAME
+from model.staffing import AGE_OFFSET, LEVEL_TO_DESTATIS
 
 F = {name: i for i, name in enumerate(AGG_FIELDS)}
 
@@ -163,6 +167,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
         for kpi, vals in values.items():
             rows.append(pd.DataFrame({"year": uniq_years, "kpi": kpi, "level": lv,
                                       "service_id": sid, "value": vals}))  # fmt: skip
+    rows += _staff_kpis(m)
     out = pd.concat(rows, ignore_index=True)
     unknown = set(out["kpi"]) - set(KPI_BY_NAME)
     if unknown:  # a KPI must be defined in the dictionary before it is reported
@@ -183,10 +188,110 @@ def year_sum_minutes(m: FederalModel, year_idx: np.ndarray, n_years: int) -> np.
     return out
 
 
+STAFF_SUMS = ("persons_mid_year", "age_sum_mid_year", "retirements", "retirements_beamte",
+              "other_leavers", "hires", "posts_year_end", "persons_year_end", "unfilled_posts",
+              "unfilled_posts_fte", "staff_available_fte", "staff_needed_fte",
+              "staff_shortfall_fte")  # fmt: skip
+
+
+def staff_agencies_table(m: FederalModel) -> pd.DataFrame | None:
+    """Yearly staff per agency (None when staff are constant)."""
+    w = m.workforce
+    if w is None:
+        return None
+    r, ag = w.record, m.routing.agencies
+    n_years, n = r.persons_mid.shape
+    weeks = np.bincount(np.searchsorted(m.model_years, m.calendar.year), minlength=n_years)
+    unfilled = np.maximum(r.posts_end - r.persons_end, 0.0)
+    cols = {
+        "persons_mid_year": r.persons_mid, "age_sum_mid_year": r.age_sum_mid,
+        "retirements": r.retirements, "retirements_beamte": r.retirements_beamte,
+        "other_leavers": r.leavers, "hires": r.hires, "posts_year_end": r.posts_end,
+        "persons_year_end": r.persons_end, "unfilled_posts": unfilled,
+        "unfilled_posts_fte": unfilled * w.fte_per_head,
+        "staff_available_fte": r.fte_weeks / np.maximum(weeks, 1)[:, None],
+        "staff_needed_fte": r.fte_needed,
+    }  # fmt: skip
+    cols["staff_shortfall_fte"] = np.maximum(cols["staff_needed_fte"]
+                                             - cols["staff_available_fte"], 0.0)  # fmt: skip
+    out = pd.DataFrame({
+        "year": np.repeat(np.asarray(m.model_years), n),
+        "agency_key": np.tile(ag["key"].to_numpy(), n_years),
+        "level": np.tile(ag["level"].to_numpy(), n_years),
+        "land": np.tile(ag["land"].to_numpy(), n_years),
+        "kreis": np.tile(ag["kreis"].to_numpy(), n_years),
+        **{k: v.ravel() for k, v in cols.items()},
+    })  # fmt: skip
+    return _finish_staff(out, ("agency_key", "level", "land", "kreis"))
+
+
+def _finish_staff(out: pd.DataFrame, cats: tuple[str, ...]) -> pd.DataFrame:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean_age_mid_year"] = out["age_sum_mid_year"] / out["persons_mid_year"] + AGE_OFFSET
+    out["staff_gap_fte"] = out["staff_needed_fte"] - out["staff_available_fte"]
+    out = out.drop(columns="age_sum_mid_year")
+    for col in cats:
+        out[col] = out[col].astype("category")
+    return out
+
+
+def staff_table(m: FederalModel) -> pd.DataFrame | None:
+    """Yearly staff per (Land, level) (None when staff are constant)."""
+    per = staff_agencies_table(m)
+    if per is None:
+        return None
+    per = per.assign(age_sum_mid_year=(per["mean_age_mid_year"] - AGE_OFFSET).fillna(0.0)
+                     * per["persons_mid_year"])  # fmt: skip
+    keys = ["year", "land", "level"]
+    out = per.groupby(keys, observed=True)[list(STAFF_SUMS)].sum().reset_index()
+    out.insert(3, "destatis_level", out["level"].astype(str).map(LEVEL_TO_DESTATIS))
+    return _finish_staff(out, ("land", "level", "destatis_level"))
+
+
+def _staff_kpis(m: FederalModel) -> list[pd.DataFrame]:
+    """Staff KPIs nationwide and per level (service_id ``all``)."""
+    per = staff_table(m)
+    if per is None:
+        return []
+    per = per.assign(age_sum=(per["mean_age_mid_year"] - AGE_OFFSET).fillna(0.0)
+                     * per["persons_mid_year"])  # fmt: skip
+    frames = []
+    for lv, part in [("all", per)] + [(lv, per[per["level"] == lv]) for lv in LEVELS]:
+        if part.empty:
+            continue
+        sums = [c for c in STAFF_SUMS if c != "age_sum_mid_year"]
+        y = part.groupby("year")[[*sums, "age_sum"]].sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = {
+                "staff_persons": y["persons_mid_year"],
+                "staff_mean_age_years": y["age_sum"] / y["persons_mid_year"] + AGE_OFFSET,
+                "retirements_persons": y["retirements"],
+                "retirements_beamte_persons": y["retirements_beamte"],
+                "other_leavers_persons": y["other_leavers"],
+                "hires_persons": y["hires"],
+                "unfilled_posts_fte": y["unfilled_posts_fte"],
+                "staff_available_fte": y["staff_available_fte"],
+                "staff_needed_fte": y["staff_needed_fte"],
+                "staff_gap_fte": y["staff_needed_fte"] - y["staff_available_fte"],
+                "staff_shortfall_fte": y["staff_shortfall_fte"],
+            }
+        if lv == "all":
+            w = m.workforce
+            values["applicants_persons"] = pd.Series(
+                [float(w.applicants(i).sum()) for i in range(len(y))], index=y.index)
+        for kpi, vals in values.items():
+            frames.append(pd.DataFrame({"year": y.index.to_numpy(), "kpi": kpi, "level": lv,
+                                        "service_id": "all", "value": vals.to_numpy()}))
+    return frames
+
+
 def run_tables(m: FederalModel, which: tuple[str, ...]) -> dict[str, pd.DataFrame]:
-    """The tables named in ``which`` (``kpis``, ``weekly``, ``agencies``)."""
-    makers = {"kpis": kpi_table, "weekly": weekly_table, "agencies": agencies_table}
-    return {name: makers[name](m) for name in which}
+    """The tables named in ``which`` (``kpis``, ``weekly``, ``agencies``, ``staff``,
+    ``staff_agencies``); staff tables are left out when staff are constant."""
+    makers = {"kpis": kpi_table, "weekly": weekly_table, "agencies": agencies_table,
+              "staff": staff_table, "staff_agencies": staff_agencies_table}  # fmt: skip
+    tables = {name: makers[name](m) for name in which}
+    return {k: v for k, v in tables.items() if v is not None}
 
 
 def fte_by_level(m: FederalModel) -> pd.Series:

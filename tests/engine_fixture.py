@@ -57,6 +57,7 @@ def fixture_scenario(**overrides) -> Scenario:
         utilisation_2023=UTILISATION,
         productivity_factor=PRODUCTIVITY,
         within_week_queueing="none",  # the hand check is of the fluid FIFO rule itself
+        staff_model="constant",  # known staff; the staffing module has its own tests
     )  # warmup_weeks stays at its default: fixed arrivals skip the warm-up
     params.update(overrides)
     return Scenario(

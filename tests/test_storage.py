@@ -321,7 +321,9 @@ def test_manifest_has_the_documented_keys():
     assert manifest["tables"] == {
         "kpis": {"file": "kpis.parquet"},
         "weekly": {"file": "weekly.parquet"},
+        "staff": {"file": "staff.parquet"},
         "agencies": {"file": "agencies.parquet"},
+        "staff_agencies": {"file": "staff_agencies.parquet"},
     }
     assert set(manifest["packages"]) == {"numpy", "pandas", "pyarrow", "mesa", "simpy"}
     assert manifest["packages"]["pandas"] == pd.__version__
