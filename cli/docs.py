@@ -39,7 +39,13 @@ def kpis_page() -> str:
     )
 
 
-PAGES = {"PARAMETERS.md": parameters_page, "KPIS.md": kpis_page}
+def _criteria_page() -> str:
+    from cli.criteria import criteria_page
+
+    return criteria_page()
+
+
+PAGES = {"PARAMETERS.md": parameters_page, "KPIS.md": kpis_page, "CRITERIA.md": _criteria_page}
 
 
 def write_docs(docs_dir: Path) -> list[Path]:
