@@ -304,8 +304,7 @@ class FederalModel(mesa.Model):
         lands = np.array([int(k) - 1 if str(k).isdigit() else -1 for k in a["land"]])
         land_keys = tuple(f"{i + 1:02d}" for i in range(len(self.land_population)))
         wap = working_age_population(str(self.scenario.parameters["population_variant"]),
-                                     land_keys, tuple(self.model_years),
-                                     tuple(self.land_population))  # fmt: skip
+                                     land_keys, tuple(self.model_years))  # fmt: skip
         fte0 = np.bincount(self.pair_agency, self.base_fte, minlength=self.n_agencies)
         year_index = np.searchsorted(self.model_years, self.calendar.year)
         return Workforce(a["level"].to_numpy(), lands, a["population"].to_numpy(), fte0,
@@ -325,10 +324,22 @@ class FederalModel(mesa.Model):
         for (t, q), end in zip(starts, ends, strict=True):
 
             def step(t=t, q=q, n=end - t) -> None:
-                self.staff_factor[:] = self.workforce.step(t, q, n)
+                self.staff_factor[:] = self.workforce.step(t, q, n) * self._backlog_response()
                 self._apply_staff()
 
             self.schedule(t, "staffing", step)
+
+    def _backlog_response(self) -> np.ndarray:
+        """Per agency: 1 + ``backlog_extra_share`` where the waiting work exceeds
+        ``backlog_response_weeks`` of expected work, else 1. Present staff work overtime or
+        shift time from tasks the model does not cover; an office without staff gets nothing.
+        """
+        p = self.scenario.parameters
+        ag = self.pair_agency
+        waiting = np.bincount(ag, self.queues.backlog * self.minutes, minlength=self.n_agencies)
+        weekly = np.bincount(ag, self.expected_work, minlength=self.n_agencies)
+        pressed = waiting > float(p["backlog_response_weeks"]) * weekly
+        return np.where(pressed, 1.0 + float(p["backlog_extra_share"]), 1.0)
 
     def _staffing_changed(self) -> None:
         """Recompute what depends on ``own_fte`` (after hiring, exits, programme staff)."""

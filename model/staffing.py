@@ -242,32 +242,45 @@ def learning_productivity(months: np.ndarray, s: StaffSettings) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def working_age_population(variant: str, land_keys: tuple[str, ...], years: tuple[int, ...],
-                           base: tuple[float, ...]) -> np.ndarray:  # fmt: skip
-    """Working-age population (20-66) per Land and year, shape (16, n_years).
+def working_age_population(variant: str, land_keys: tuple[str, ...],
+                           years: tuple[int, ...]) -> np.ndarray:  # fmt: skip
+    """Working-age population (20-66) per Land and year, shape (n_lands, n_years).
 
-    The 15th-kBV Land total of the variant (mid-year, rescaled so that 2023 equals the
-    packaged population ``base``) times the national 20-66 share of the 16th kBV (held at its
-    first projected year before it) — a named approximation: age by Land is not in the data.
+    The 16th kBV's national population aged 20-66 (its base is the census-based 2024
+    population; moderate variant) shared out by the Länder's 15th-kBV populations of the
+    scenario's variant, divided by the 15th-kBV national total of the moderate variant
+    G2L2W2 — so another migration variant scales the pool by the ratio of the variant
+    totals. A named approximation: age by Land is not in the data. Mid-year values (mean of
+    the 31.12. values of the year before and the year); before the 16th kBV's first year the
+    national 20-66 count follows the moderate 15th-kBV total at the first year's 20-66 share.
     """
     t = load_projections().laender_15kbv
-    t = t[t["variant"] == variant].pivot(index="land", columns="year", values="population")
-    t = t.loc[list(land_keys)].astype(np.float64)
 
-    def mid(y: int) -> np.ndarray:
-        return 0.5 * (t[y - 1].to_numpy() + t[y].to_numpy())
+    def lands(v: str) -> pd.DataFrame:
+        x = t[t["variant"] == v].pivot(index="land", columns="year", values="population")
+        return x.astype(np.float64)
 
-    scale = np.asarray(base) / mid(2023)
+    var, moderate = lands(variant).loc[list(land_keys)], lands("G2L2W2")
+
+    def mid(frame: pd.DataFrame, y: int) -> pd.Series:
+        return 0.5 * (frame[y - 1] + frame[y])
+
     a = load_projections().germany_16kbv_age
     wide = a.pivot(index="year", columns="age", values="population").astype(np.float64)
-    first = int(wide.index.min())
     lo, hi = AGE_GROUPS["age_20_66"]
+    wap16 = wide.loc[:, lo:hi].sum(axis=1)
+    first = int(wide.index.min())
 
-    def share(y: int) -> float:
-        row = wide.loc[max(y, first)]
-        return float(row.loc[lo:hi].sum() / row.sum())
+    def national(y: int) -> float:
+        if y - 1 >= first:
+            return float(0.5 * (wap16[y - 1] + wap16[y]))
+        if y >= first:
+            return float(wap16[y])
+        scale = float(mid(moderate, y).sum() / moderate[first].sum())
+        return float(wap16[first]) * scale
 
-    return np.stack([mid(y) * scale * share(y) for y in years], axis=1)
+    return np.stack([national(y) * mid(var, y).to_numpy() / float(mid(moderate, y).sum())
+                     for y in years], axis=1)  # fmt: skip
 
 
 def hire_age_pmf(mean: float, sd: float) -> np.ndarray:
