@@ -8,8 +8,9 @@ exactly as ``foedsim batch`` does (:func:`model.batch.runner.run_batch` with a
 - ``wall``: wall time of the whole batch, from planning to the merged summary (s), including
   starting the worker processes and their first imports;
 - ``runs/hour``: runs over wall time;
-- ``steady runs/hour``: runs finished after the first one, over the time from the first to the
-  last finished run (what a long batch approaches);
+- ``steady runs/hour``: runs finished after the first ``workers`` runs, over the time from the
+  ``workers``-th to the last finished run (the first wave carries the start-up; what a long
+  batch approaches; needs ``runs > workers``);
 - ``worker peak RSS``: the largest resident memory of one worker process (MB);
 - ``disk``: size of the batch folder (MB).
 
@@ -67,8 +68,9 @@ def main() -> None:
         wall = time.perf_counter() - t0
         disk = sum(f.stat().st_size for f in (folder / "out").rglob("*") if f.is_file())
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    steady = (len(finished) - 1) / (finished[-1] - finished[0]) * 3600 if len(finished) > 1 \
-        else float("nan")  # fmt: skip
+    w = args.workers
+    steady = (len(finished) - w) / (finished[-1] - finished[w - 1]) * 3600 \
+        if len(finished) > w else float("nan")  # fmt: skip
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python "
           f"{platform.python_version()}; scenario {Path(args.scenario).name}, "
           f"tables {args.tables}\n")  # fmt: skip

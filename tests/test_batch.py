@@ -296,8 +296,9 @@ def test_summary_row_per_run_matches_its_run_folder(small_batch):
 def test_summary_queryable_with_duckdb(small_batch):
     duckdb = pytest.importorskip("duckdb")
     _, out, _ = small_batch
-    n = duckdb.sql(f"select count(*) from read_parquet('{out}/summary/*.parquet')").fetchone()
-    assert n == (4,)
+    rows = duckdb.sql(f"select count(*), count(distinct run_index) "
+                      f"from read_parquet('{out}/summary/*.parquet')").fetchall()
+    assert rows == [(4, 4)]
 
 
 def test_summary_streams_to_disk_during_the_batch(folder, tmp_path):

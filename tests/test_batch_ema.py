@@ -13,7 +13,7 @@ from model.batch.ema import FoedsimFunction, make_ema_model, outcome_specs, para
 from model.batch.worker import kpi_columns
 from model.errors import FoedsimError
 from model.kpis import KPIS
-from model.parameters import REGISTRY
+from model.parameters import REGISTRY, Parameter, Registry
 from model.runner import run_scenario
 from model.scenario import load_scenario
 
@@ -35,7 +35,7 @@ def test_registry_maps_to_ema_parameters():
             assert s["type"] == "categorical" and s["categories"] == list(p.choices)
         else:
             assert (s["low"], s["high"]) == (p.low, p.high)
-            assert s["type"] == ("integer" if isinstance(p.default, int) else "real")
+            assert s["type"] in ("integer", "real")
     # hand-checked examples from the registry
     assert specs["warmup_weeks"] == {"name": "warmup_weeks", "kind": "uncertainty",
                                      "type": "integer", "low": 13, "high": 52, "default": 26,
@@ -43,6 +43,17 @@ def test_registry_maps_to_ema_parameters():
     assert specs["granularity"]["type"] == "categorical"
     assert specs["granularity"]["kind"] == "lever"
     assert specs["volume_scale"]["type"] == "real"
+
+
+def test_whole_numbers_only_where_default_and_range_are_whole():
+    def param(name, default, low, high):
+        return Parameter(name, default, "1", "test", "uncertainty", "test",
+                         assumption="test", low=low, high=high)  # fmt: skip
+
+    registry = Registry((param("weeks", 26, 13, 52), param("age", 64, 63, 66.5),
+                         param("share", 0.5, 0.0, 1.0)))  # fmt: skip
+    types = {s["name"]: s["type"] for s in parameter_specs(registry)}
+    assert types == {"weeks": "integer", "age": "real", "share": "real"}
 
 
 def test_kpis_map_to_ema_outcomes():

@@ -18,8 +18,8 @@ Designs (SALib samplers; values outside the samplers are the registry's or the f
 - ``morris``: ``samples`` one-at-a-time trajectories of ``D + 1`` points on a ``levels`` grid,
   for Morris elementary effects.
 
-Uncertainties whose registry default is a whole number (weeks) are rounded to whole numbers
-after sampling; the design table holds the values the runs actually used.
+Uncertainties whose registry default and range are whole numbers (weeks) are rounded to whole
+numbers after sampling; the design table holds the values the runs actually used.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ inspected and tested without the package; :func:`make_ema_model` turns it into E
 imports ``ema_workbench`` only when called. Importing this module never needs it.
 
 - A registry ``uncertainty`` becomes an uncertainty, a ``lever`` a lever; ``constant``\\ s are
-  not exposed. Whole-number parameters become ``IntegerParameter``, other numbers
+  not exposed. Whole-number parameters (default and range whole, e.g. weeks) become
+  ``IntegerParameter``, other numbers
   ``RealParameter`` over the registry's ``low``-``high`` range, choices ``CategoricalParameter``.
 - A KPI becomes a ``ScalarOutcome`` per year (``KPI_YEAR``, nationwide value, the same names as
   the batch summary) with kind MINIMIZE, MAXIMIZE or INFO from the KPI's ``better``, or a
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from model.batch.spec import is_integer_parameter
 from model.errors import FoedsimError
 from model.kpis import KPIS
 from model.parameters import REGISTRY, Parameter, Registry
@@ -43,7 +45,7 @@ def _spec(p: Parameter) -> dict[str, Any] | None:
         return {**base, "type": "categorical", "categories": list(p.choices or ())}
     if p.low is None or p.high is None:
         return None  # a numeric lever without a plausible range: set it in scenario files
-    if isinstance(p.default, int) and not isinstance(p.default, bool):
+    if is_integer_parameter(p):
         return {**base, "type": "integer", "low": int(p.low), "high": int(p.high)}
     return {**base, "type": "real", "low": float(p.low), "high": float(p.high)}
 

@@ -17,7 +17,9 @@ and named streams, so the same seeds give identical tables whichever executor ra
   started with ``spawn`` (no fork of a process holding thread pools) and pin numpy's and
   Arrow's thread pools to one thread each.
 - :class:`DaskExecutor`: a Dask ``distributed`` cluster: a local one (``--dask-local N``) or an
-  existing scheduler (``--dask ADDRESS``, e.g. started by dask-jobqueue on Slurm or PBS).
+  existing scheduler (``--dask ADDRESS``, e.g. started by dask-jobqueue on Slurm or PBS). Dask
+  starts its worker processes with OMP/MKL/OpenBLAS at one thread (its default
+  ``distributed.nanny.pre-spawn-environ``); each task pins Arrow's pools as well.
 """
 
 from __future__ import annotations

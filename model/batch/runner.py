@@ -193,9 +193,9 @@ def _open_store(out: Path, spec: BatchSpec, plan: RunPlan, resume: bool,
         stored = store.manifest()
         if stored.get("definition_sha256") != manifest["definition_sha256"]:
             raise BatchExistsError(
-                f"{out} holds batch {stored.get('name')!r} with another definition (batch "
-                "file, scenario files, design or seeds changed); start a new batch with "
-                "another --out")
+                f"{out} holds batch {stored.get('name')!r} with another definition (the batch "
+                "file, a scenario file, the design, the seeds or the parameter registry "
+                "changed); start a new batch with another --out")
         stored["sessions"] = [*stored.get("sessions", []), session]
         store.write_manifest(stored)
     except BaseException:

@@ -41,7 +41,7 @@ from typing import Any
 from model.checks import check_table, choice, is_bool, is_str, list_of, read_toml, unknown, whole
 from model.checks import err as _err
 from model.errors import ScenarioError
-from model.parameters import REGISTRY, Registry
+from model.parameters import REGISTRY, Parameter, Registry
 from model.scenario import EARLIEST_START, LATEST_END, Scenario, load_scenario
 
 METHODS: tuple[str, ...] = ("factorial", "lhs", "sobol", "morris")
@@ -106,7 +106,7 @@ class DesignSpec:
         method: ``factorial``, ``lhs``, ``sobol`` or ``morris``.
         uncertainties: Registry names, in the order of the file.
         ranges: ``(low, high)`` per uncertainty: the registry's range or the file's narrowing.
-        integer: Whether each uncertainty takes whole numbers (its registry default is an int).
+        integer: Whether each uncertainty takes whole numbers (:func:`is_integer_parameter`).
         samples: Points (lhs), base sample N (sobol: N x (D + 2), or N x (2D + 2) with second
             order) or trajectories (morris: N x (D + 1)); None for factorial.
         levels: Levels per parameter (factorial) or grid levels (morris); None otherwise.
@@ -206,6 +206,15 @@ def _apply_horizon(shown: str, batch: Mapping[str, Any], sc: Scenario) -> Scenar
     return dataclasses.replace(sc, start=start, end=end)
 
 
+def is_integer_parameter(p: Parameter) -> bool:
+    """True for a whole-number parameter: its default and both ends of its range are whole
+    numbers (weeks, ages in years). The registry has no type field; ``retirement_age_employees``
+    (default 64, range 63-66.5) is therefore real, ``warmup_weeks`` (26, 13-52) whole."""
+    if isinstance(p.default, bool) or not isinstance(p.default, int):
+        return False
+    return all(v is not None and float(v).is_integer() for v in (p.low, p.high))
+
+
 def _design_parameter(shown: str, name: str, registry: Registry) -> tuple[float, float, bool]:
     key = "design.uncertainties"
     if name not in registry:
@@ -217,8 +226,7 @@ def _design_parameter(shown: str, name: str, registry: Registry) -> tuple[float,
         raise _err(shown, key, f"{name!r} is a {p.role}, not an uncertainty ({what})")
     if p.is_categorical or p.low is None or p.high is None:
         raise _err(shown, key, f"{name!r} has no numeric range; vary it with scenario files")
-    integer = isinstance(p.default, int) and not isinstance(p.default, bool)
-    return float(p.low), float(p.high), integer
+    return float(p.low), float(p.high), is_integer_parameter(p)
 
 
 def _design(shown: str, data: Mapping[str, Any], base_seed: int, registry: Registry) -> DesignSpec:
