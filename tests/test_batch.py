@@ -333,6 +333,16 @@ def test_interrupted_merge_leaves_no_duplicate_rows(tmp_path):
     assert store.summarised_indices(4).tolist() == [True, True, True, False]
 
 
+def test_merge_keeps_columns_that_only_some_parts_have(tmp_path):
+    store = BatchStore.create(tmp_path / "b", {"kind": "foedsim-batch", "batch_format": 1})
+    store.write_summary_part([{"run_index": 0, "run_id": "a", "x_2023": 1.0}])
+    store.write_summary_part([{"run_index": 1, "run_id": "b", "x_2023": 2.0, "y_2023": 5.0}])
+    store.merge_summary()
+    merged = pd.read_parquet(store.summary_dir).sort_values("run_index")
+    assert merged["x_2023"].tolist() == [1.0, 2.0]
+    assert np.isnan(merged["y_2023"].iloc[0]) and merged["y_2023"].iloc[1] == 5.0
+
+
 def test_new_batch_refuses_an_existing_folder_and_a_changed_definition(small_batch, folder):
     spec, out, _ = small_batch
     with pytest.raises(BatchExistsError, match="--resume"):

@@ -48,6 +48,8 @@ RUNS_DIR = "runs"
 FAILURES_DIR = "failures"
 LOCK_NAME = ".lock"
 _MERGED_KEY = b"foedsim.merged_parts"
+# Rows per record batch when merging summary parts: a few MB with a few hundred KPI columns.
+MERGE_BATCH_ROWS = 4096
 # Inputs first in every summary row; design parameters and KPI_YEAR columns follow.
 INPUT_COLUMNS = ("run_index", "run_id", "scenario", "point", "replication", "seed")
 
@@ -277,7 +279,8 @@ class BatchStore:
         return mask
 
     def merge_summary(self) -> None:
-        """Merge every summary part into one, one part in memory at a time (no duplicates)."""
+        """Merge every summary part into one, streaming record batches (memory stays bounded
+        however large the summary; no row is written twice)."""
         self._drop_merged_sources()
         parts = self._parts()
         if len(parts) <= 1:
@@ -290,11 +293,13 @@ class BatchStore:
         try:
             with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
                 for part in parts:
-                    table = pq.read_table(part)
-                    for field in schema:  # columns a part lacks (a KPI added meanwhile)
-                        if field.name not in table.column_names:
-                            table = table.append_column(field, pa.nulls(len(table), field.type))
-                    writer.write_table(table.select(schema.names).cast(schema))
+                    for batch in pq.ParquetFile(part).iter_batches(batch_size=MERGE_BATCH_ROWS):
+                        table = pa.Table.from_batches([batch])
+                        for field in schema:  # columns a part lacks (a KPI added meanwhile)
+                            if field.name not in table.column_names:
+                                nulls = pa.nulls(len(table), field.type)
+                                table = table.append_column(field, nulls)
+                        writer.write_table(table.select(schema.names).cast(schema))
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, self.summary_dir / name)
