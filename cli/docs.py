@@ -45,7 +45,14 @@ def _criteria_page() -> str:
     return criteria_page()
 
 
-PAGES = {"PARAMETERS.md": parameters_page, "KPIS.md": kpis_page, "CRITERIA.md": _criteria_page}
+def _odd_page() -> str:
+    from cli.odd import odd_page
+
+    return odd_page()
+
+
+PAGES = {"PARAMETERS.md": parameters_page, "KPIS.md": kpis_page, "CRITERIA.md": _criteria_page,
+         "ODD.md": _odd_page}  # fmt: skip
 
 
 def write_docs(docs_dir: Path) -> list[Path]:

@@ -22,7 +22,7 @@ Handler = Callable[[argparse.Namespace], int]
 # Sub-commands that live in their own module under ``cli/``: each module has
 # ``register(sub)`` that adds its parser(s) to the sub-parser action. Imported lazily by
 # ``build_parser`` (the modules import heavy packages only inside their handlers).
-COMMAND_MODULES: tuple[str, ...] = ("cli.batch", "cli.criteria")
+COMMAND_MODULES: tuple[str, ...] = ("cli.batch", "cli.criteria", "cli.validate")
 
 
 def format_table(rows: Sequence[dict[str, object]], max_width: int = 60) -> str:
