@@ -21,7 +21,8 @@ weekly engine processes as arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,9 @@ class Routing:
         groups: one row per group: ``land``, ``level``, ``service_id``.
         draw_level: for each service code, the finest draw level it uses in any Land (index
             into DRAW_LEVELS).
+        target_pairs: for each central platform a scenario moves a service to, keyed
+            ``(service_id, land_row, level)`` (``land_row`` -1 for the Bund), its work pair
+            (which has no demand cells of its own until the migration redirects them).
     """
 
     agencies: pd.DataFrame
@@ -69,6 +73,7 @@ class Routing:
     pairs: pd.DataFrame
     groups: pd.DataFrame
     draw_level: np.ndarray
+    target_pairs: dict[tuple[str, int, str], int] = field(default_factory=dict)
 
 
 def _rank_within(codes: np.ndarray) -> np.ndarray:
@@ -83,6 +88,7 @@ def build_routing(
     execution: pd.DataFrame,
     services: list[str],
     service_names: dict[str, str],
+    targets: Sequence[tuple[str, int, str]] = (),
 ) -> Routing:
     """Build agencies, demand cells and work pairs.
 
@@ -93,6 +99,9 @@ def build_routing(
             Land; Land as 2-digit key).
         services: Active service ids, in code order.
         service_names: German name per service id (for Land and federal agency names).
+        targets: Central platforms to create, ``(service_id, land_row, level)`` with level
+            ``land`` (the Land office of that Land; a city-state's administration) or ``bund``
+            (one federal office per service; land_row -1).
 
     Returns:
         The routing tables.
@@ -223,16 +232,24 @@ def build_routing(
             cell_land.append(np.full(int(keep.sum()), lr))
             cell_agency.append(np.asarray(agency)[keep])
 
+    target_agency = {}
+    for sid, lr, level in targets:
+        target_agency[(sid, lr, level)] = (land_office(lr, sid) if level == "land"
+                                           else federal_office(sid))  # fmt: skip
     agencies = pd.concat([*parts, pd.DataFrame(rows)], ignore_index=True)
     c_service = np.concatenate(cell_service)
     c_agency = np.concatenate(cell_agency)
     c_land = np.concatenate(cell_land)
+    t_keys = list(target_agency)
+    t_pair_key = np.array([target_agency[k] * len(services) + services.index(k[0])
+                           for k in t_keys], dtype=np.int64)  # fmt: skip
 
     # --- pairs: unique (agency, service), sorted by (agency, service) -----------------------
     ag_land = np.array([land_row_of.get(k, len(land_keys)) for k in agencies["land"]])
     ag_level = np.array([LEVELS.index(v) for v in agencies["level"]])
     pair_key = c_agency * len(services) + c_service
-    uniq, cell_pair_unsorted = np.unique(pair_key, return_inverse=True)
+    uniq, inverse = np.unique(np.concatenate([pair_key, t_pair_key]), return_inverse=True)
+    cell_pair_unsorted, target_pair_unsorted = inverse[: len(pair_key)], inverse[len(pair_key):]
     p_agency, p_service = uniq // len(services), uniq % len(services)
     p_land, p_level = ag_land[p_agency], ag_level[p_agency]
     order = np.lexsort((p_service, p_agency))
@@ -264,4 +281,5 @@ def build_routing(
         pairs=pairs,
         groups=groups,
         draw_level=draw_level,
+        target_pairs={k: int(rank[target_pair_unsorted[i]]) for i, k in enumerate(t_keys)},
     )

@@ -9,14 +9,16 @@ from model import agencies as ag
 from model.catalogue import Catalogue
 from model.demand import Calendar, DemandSpec, shock_schedule, weekly_seasonality
 from model.demography import demand_index
+from model.execution import Move, resolve_moves
 from model.geography import Germany, municipal_units
 from model.scenario import Scenario
 
 
 def build_from_catalogue(
     scenario: Scenario, cat: Catalogue, g: Germany, cal: Calendar
-) -> tuple[ag.Routing, DemandSpec, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Routing and demand of a scenario from the packaged catalogue and geography."""
+) -> tuple[ag.Routing, DemandSpec, np.ndarray, np.ndarray, np.ndarray | None, list[Move]]:
+    """Routing and demand of a scenario from the packaged catalogue and geography, and the
+    scenario's execution moves (with their central platforms in the routing)."""
     p = scenario.parameters
     svc = cat.services.set_index("service_id")
     active = [
@@ -26,7 +28,13 @@ def build_from_catalogue(
     ]  # fmt: skip
     units = municipal_units(g, str(p["granularity"]))
     names = {sid: str(svc.at[sid, "name_de"]) for sid in active}
-    routing = ag.build_routing(g, units, cat.execution, active, names)
+    moves = resolve_moves(scenario.files[-1] if scenario.files else scenario.name,
+                          scenario.execution, cat.services, cat.execution,
+                          list(g.laender["code"]), int(p["migration_weeks"]), active)  # fmt: skip
+    targets = sorted({(m.service_id, m.land_row if m.mode == "central_land" else -1,
+                       "land" if m.mode == "central_land" else "bund")
+                      for m in moves if m.mode in ("central_land", "central_bund")})  # fmt: skip
+    routing = ag.build_routing(g, units, cat.execution, active, names, targets)
     profiles = cat.seasonality.pivot(index="profile", columns="month", values="factor")
     monthly = profiles.loc[[svc.at[sid, "seasonality"] for sid in active]].to_numpy(np.float64)
     season = weekly_seasonality(monthly, cal)
@@ -45,7 +53,7 @@ def build_from_catalogue(
         demography = demand_index([str(svc.at[sid, "scales_with"]) for sid in active],
                                   list(g.laender.index), [int(y) for y in np.unique(cal.year)],
                                   str(p["population_variant"]))  # fmt: skip
-    return routing, spec, minutes, running, demography
+    return routing, spec, minutes, running, demography, moves
 
 
 def shock_services(cat: Catalogue, scenario: Scenario) -> set[str]:

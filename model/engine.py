@@ -27,6 +27,7 @@ from model.demand import (
 )
 from model.geography import Germany, load_germany
 from model.kernel import advance_block, agency_waits, normal_draws
+from model.migration import ExecutionRuntime, apply_redirects, quarter_step, setup_execution
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
 from model.staffing import StaffSettings, Workforce, working_age_population
@@ -140,14 +141,16 @@ class FederalModel(mesa.Model):
         p = scenario.parameters
         self.calendar = Calendar.from_dates(scenario.start, scenario.end)
         self.events: list[tuple[int, str, Callable[[], None]]] = []
+        moves = None
         if routing is None:
             catalogue = catalogue or load_catalogue()
             germany = germany or load_germany()
-            routing, demand, minutes_per_case, running_case, demography = build_from_catalogue(
-                scenario, catalogue, germany, self.calendar
+            routing, demand, minutes_per_case, running_case, demography, moves = (
+                build_from_catalogue(scenario, catalogue, germany, self.calendar)
             )
             land_population = germany.laender["population"].to_numpy(np.float64)
         self.routing = routing
+        self.cell_pair_now = routing.cell_pair.copy()  # changes when migrations redirect
         self.demand = demand
         self.land_population = np.asarray(land_population, dtype=np.float64)
         pairs = routing.pairs
@@ -213,9 +216,15 @@ class FederalModel(mesa.Model):
         if self.fixed_arrivals is None:
             self._warm_up(int(p["warmup_weeks"]))
         self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
+        # modes, migrations, automation (only for models built from the catalogue)
+        self.planned_agencies = np.zeros(self.n_agencies, dtype=bool)
+        self.execution: ExecutionRuntime | None = None
+        if moves is not None:
+            self.execution = setup_execution(self, catalogue, moves, util)
         self.workforce: Workforce | None = None
         if p["staff_model"] == "dynamic":
             self.workforce = self._make_workforce()
+        if self.workforce is not None or self.execution is not None:
             self._schedule_staffing()
 
         self.week = 0
@@ -237,7 +246,8 @@ class FederalModel(mesa.Model):
         return self.base_rates * self.demography[r.cell_service, r.cell_land, yi]
 
     def _to_pairs(self, per_cell: np.ndarray) -> np.ndarray:
-        return np.bincount(self.routing.cell_pair, per_cell, minlength=self.n_pairs)
+        """Sum per-cell values to the pairs that execute the cells now."""
+        return np.bincount(self.cell_pair_now, per_cell, minlength=self.n_pairs)
 
     def _cells_to_pairs(self, cell_arrivals: np.ndarray) -> np.ndarray:
         """Shape (n_weeks, n_cells) -> (n_weeks, n_pairs) arrivals (whole numbers).
@@ -254,6 +264,8 @@ class FederalModel(mesa.Model):
             self._cell_order = (first, extra)
         first, extra = self._cell_order
         out = np.take(cell_arrivals, first, axis=1)
+        if first.min() < 0:  # pairs without cells (central platforms before their migration)
+            out[:, first < 0] = 0
         for c in extra:
             out[:, self.routing.cell_pair[c]] += cell_arrivals[:, c]
         return out
@@ -310,10 +322,11 @@ class FederalModel(mesa.Model):
         return Workforce(a["level"].to_numpy(), lands, a["population"].to_numpy(), fte0,
                          self.agency_workload(), wap, year_index,
                          StaffSettings.from_parameters(self.scenario.parameters),
-                         self.seed)  # fmt: skip
+                         self.seed, planned=self.planned_agencies)  # fmt: skip
 
     def _schedule_staffing(self) -> None:
-        """The staffing step in the first week of every quarter (Workforce.QUARTER_STARTS)."""
+        """The quarterly step in the first week of every quarter (Workforce.QUARTER_STARTS):
+        modes and migrations (model/migration.py), then staff (model/staffing.py)."""
         years = self.calendar.year
         starts = []
         for y in self.model_years:
@@ -324,10 +337,9 @@ class FederalModel(mesa.Model):
         for (t, q), end in zip(starts, ends, strict=True):
 
             def step(t=t, q=q, n=end - t) -> None:
-                self.staff_factor[:] = self.workforce.step(t, q, n) * self._backlog_response()
-                self._apply_staff()
+                quarter_step(self, t, q, n)
 
-            self.schedule(t, "staffing", step)
+            self.schedule(t, "quarter", step)
 
     def _backlog_response(self) -> np.ndarray:
         """Per agency: 1 + ``backlog_extra_share`` where the waiting work exceeds
@@ -367,20 +379,21 @@ class FederalModel(mesa.Model):
             weeks = np.flatnonzero(weekly[s] > 0)
             cells = self.routing.cell_service == s
             mean_cases = per_cell[cells][:, weeks].mean(axis=1)
-            pair_cases = np.bincount(self.routing.cell_pair[cells], mean_cases,
-                                     minlength=self.n_pairs)  # fmt: skip
-            fte = pair_cases * self.minutes / (self.fte_minutes_week * self.productivity
-                                               * utilisation)  # fmt: skip
-            pairs = np.flatnonzero(pair_cases > 0)
             name = self.routing.services[s]
+            added: dict[str, np.ndarray] = {}
 
-            def open_(pairs=pairs, fte=fte) -> None:
-                self.programme_fte[pairs] += fte[pairs]
+            def open_(cells=cells, mean_cases=mean_cases, added=added) -> None:
+                # the pairs that execute the programme when it opens (after any migration)
+                pair_cases = np.bincount(self.cell_pair_now[cells], mean_cases,
+                                         minlength=self.n_pairs)  # fmt: skip
+                fte = pair_cases * self.minutes / (self.fte_minutes_week * self.productivity
+                                                   * utilisation)  # fmt: skip
+                added["fte"] = fte
+                self.programme_fte += fte
                 self._apply_staff()
 
-            def close(pairs=pairs, fte=fte) -> None:
-                self.programme_fte[pairs] = np.maximum(self.programme_fte[pairs] - fte[pairs],
-                                                       0.0)  # fmt: skip
+            def close(added=added) -> None:
+                self.programme_fte = np.maximum(self.programme_fte - added.get("fte", 0.0), 0.0)
                 self._apply_staff()
 
             self.schedule(int(weeks[0]), f"open programme {name}", open_)
@@ -636,7 +649,8 @@ class FederalModel(mesa.Model):
                 _, _, action = self.events.pop(0)
                 action()
             if self._year is None or t >= self._year[0]:
-                self._year = self._year_arrivals(t)
+                end, year_arrivals = self._year_arrivals(t)
+                self._year = (end, apply_redirects(self, year_arrivals))
                 self._year_start = t
                 year = int(self.calendar.year[t])
                 self._pair_base_cases = self._to_pairs(self._base_for_year(year))

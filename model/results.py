@@ -168,6 +168,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
             rows.append(pd.DataFrame({"year": uniq_years, "kpi": kpi, "level": lv,
                                       "service_id": sid, "value": vals}))  # fmt: skip
     rows += _staff_kpis(m)
+    rows += _execution_kpis(m)
     out = pd.concat(rows, ignore_index=True)
     unknown = set(out["kpi"]) - set(KPI_BY_NAME)
     if unknown:  # a KPI must be defined in the dictionary before it is reported
@@ -282,6 +283,38 @@ def _staff_kpis(m: FederalModel) -> list[pd.DataFrame]:
         for kpi, vals in values.items():
             frames.append(pd.DataFrame({"year": y.index.to_numpy(), "kpi": kpi, "level": lv,
                                         "service_id": "all", "value": vals.to_numpy()}))
+    return frames
+
+
+def _execution_kpis(m: FederalModel) -> list[pd.DataFrame]:
+    """Execution KPIs (issue 6) nationwide, per level and per service: FTE freed for local
+    tasks, automated share of cases, EfA adoption."""
+    rt = m.execution
+    if rt is None or not rt.records:
+        return []
+    r = rt.records
+    groups = m.routing.groups
+    level = groups["level"].to_numpy()
+    service = groups["service_id"].to_numpy()
+    years = np.asarray(m.model_years)
+    breakdowns = [("all", "all", np.ones(len(groups), bool))]
+    breakdowns += [(lv, "all", level == lv) for lv in LEVELS if (level == lv).any()]
+    breakdowns += [("all", sid, service == sid) for sid in m.routing.services]
+    frames = []
+    for lv, sid, mask in breakdowns:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = {
+                "fte_freed_local_tasks": r["freed_fte"][:, mask].sum(axis=1),
+                "automated_share": r["auto_num"][:, mask].sum(axis=1)
+                / r["auto_den"][:, mask].sum(axis=1),
+                "efa_adoption_share": np.where(r["efa_eligible"][:, mask].sum(axis=1) > 0,
+                                               r["efa_joined"][:, mask].sum(axis=1)
+                                               / r["efa_eligible"][:, mask].sum(axis=1),
+                                               np.nan),
+            }  # fmt: skip
+        for kpi, vals in values.items():
+            frames.append(pd.DataFrame({"year": years, "kpi": kpi, "level": lv,
+                                        "service_id": sid, "value": vals}))  # fmt: skip
     return frames
 
 

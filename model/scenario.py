@@ -21,6 +21,11 @@ A scenario file has these tables (every key optional except where noted)::
     scale = 1.0
     lands = ["NW", "BY"]              # optional: only these Länder (default: all)
 
+    [[execution]]                     # move services to another execution mode (issue 6)
+    services = ["kfz_zulassung"]      # or select = { local_knowledge_max = 0.2, ... }
+    mode = "central_bund"             # see model/execution.py and docs/EXECUTION.md
+    start = 2027-01-04
+
 The loader reads files with the standard library (``tomllib``); nothing in a file is evaluated
 as code. It validates everything before anything runs and raises :class:`ScenarioError` with
 one line naming the file, the key and what is allowed.
@@ -76,7 +81,7 @@ SHOCK_KEYS: dict[str, Check] = {
     "scale": number(0.0, 100.0),
     "lands": _is_land_list,
 }
-TOP_LEVEL = ("scenario", "parameters", "services", "shocks")
+TOP_LEVEL = ("scenario", "parameters", "services", "shocks", "execution")
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class Scenario:
         parameters: Every registry parameter with its value in this scenario.
         services: Per-service settings ``{service_id: {key: value}}`` (only those set).
         shocks: Switched-on one-off programmes ``{shock_id: {"start": date, "scale": x}}``.
+        execution: The ``[[execution]]`` entries, those of the files it extends first.
     """
 
     name: str
@@ -103,6 +109,7 @@ class Scenario:
     parameters: dict[str, Value]
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     shocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    execution: list[dict[str, Any]] = field(default_factory=list)
 
     def overrides(self) -> dict[str, Value]:
         """Return the parameters whose value differs from the registry default."""
@@ -117,6 +124,8 @@ class Scenario:
                 return v.isoformat()
             if isinstance(v, dict):
                 return {k: conv(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [conv(x) for x in v]
             return v
 
         return conv(
@@ -129,6 +138,7 @@ class Scenario:
                 "parameters": self.parameters,
                 "services": self.services,
                 "shocks": self.shocks,
+                "execution": self.execution,
             }
         )
 
@@ -141,6 +151,7 @@ class Scenario:
         return Scenario(
             self.name, self.description, self.files, self.start, self.end, params,
             copy.deepcopy(self.services), copy.deepcopy(self.shocks),
+            copy.deepcopy(self.execution),
         )  # fmt: skip
 
 
@@ -204,6 +215,10 @@ def validate_file_contents(
             if sid not in ids:
                 raise unknown(shown, f"{table}.{sid}", what, sid, ids)
             check_table(shown, f"{table}.{sid}", settings, keys)
+    if "execution" in data:
+        from model.execution import validate_entries
+
+        validate_entries(shown, data["execution"], service_ids, land_codes)
     codes = set(land_codes)
     for sid, settings in data.get("shocks", {}).items():
         for code in settings.get("lands", []):
@@ -269,8 +284,10 @@ def load_scenario(
         path, shown = nxt, str(Path(shown).parent / parent)
 
     merged: dict[str, Any] = {}
+    execution: list[dict[str, Any]] = []
     for _, data in reversed(chain):
         merged = _deep_merge(merged, data)
+        execution += copy.deepcopy(data.get("execution", []))  # appended, not replaced
     top_file = chain[0][0]
     meta = merged.get("scenario", {})
     start = meta.get("start", dt.date(2023, 1, 2))
@@ -285,6 +302,8 @@ def load_scenario(
             raise _err(top_file, f"shocks.{sid}.start", within)
     params = REGISTRY.defaults()
     params.update(merged.get("parameters", {}))
+    if execution:
+        _check_execution(top_file, execution, params, start, end)
     own = chain[0][1].get("scenario", {})  # name and description are not inherited
     return Scenario(
         name=own.get("name") or Path(top_file).stem,
@@ -295,4 +314,21 @@ def load_scenario(
         parameters=params,
         services=merged.get("services", {}),
         shocks={k: {"scale": 1.0, **v} for k, v in merged.get("shocks", {}).items()},
+        execution=execution,
     )
+
+
+def _check_execution(file: str, entries: list[dict[str, Any]], params: dict[str, Value],
+                     start: dt.date, end: dt.date) -> None:  # fmt: skip
+    """Overlapping migrations and go-live dates outside the scenario (needs the catalogue)."""
+    from model.catalogue import load_catalogue
+    from model.execution import resolve_moves
+    from model.geography import load_germany
+
+    for i, entry in enumerate(entries):
+        if entry["start"] > end:
+            raise _err(file, f"execution[{i + 1}].start", f"must not be after scenario.end ({end})")
+    cat = load_catalogue()
+    codes = list(load_germany().laender["code"])
+    resolve_moves(file, entries, cat.services, cat.execution, codes,
+                  int(params["migration_weeks"]), cat.services["service_id"])

@@ -331,6 +331,9 @@ class Workforce:
         seed: Seed of the named streams ``staff/...``.
         hiring: Hire (False: no one is hired; tests).
         exits: Draw exits (False: no one leaves; tests).
+        planned: Per agency, True for a central platform that a scenario creates: it starts
+            without staff and without posts; :meth:`open_posts` opens its posts (sized on
+            ``fte0``) before its go-live, and it then hires like everyone else.
     """
 
     QUARTER_STARTS = (0, 13, 26, 39)
@@ -341,7 +344,8 @@ class Workforce:
     def __init__(self, levels: np.ndarray, lands: np.ndarray, population: np.ndarray,
                  fte0: np.ndarray, workload: np.ndarray, wap: np.ndarray,
                  year_of_week: np.ndarray, settings: StaffSettings, seed: int,
-                 hiring: bool = True, exits: bool = True) -> None:  # fmt: skip
+                 hiring: bool = True, exits: bool = True,
+                 planned: np.ndarray | None = None) -> None:  # fmt: skip
         s = self.settings = settings
         self.seed, self.hiring, self.exits = int(seed), hiring, exits
         self.level = np.asarray(levels)
@@ -356,7 +360,11 @@ class Workforce:
         self.year_of_week = np.asarray(year_of_week)
         self.n_years = int(self.year_of_week.max()) + 1
         heads = np.where(self.fte0 > 0, np.maximum(1, np.rint(self.fte0 / s.fte_per_person)), 0)
-        self.heads0 = heads.astype(np.int64)
+        self.planned = np.zeros(self.n, bool) if planned is None else np.asarray(planned, bool)
+        self.post_base = heads.astype(np.int64)  # posts at 2023 workload, before vacancies
+        self.heads0 = np.where(self.planned, 0, self.post_base)
+        self.post_open = np.where(self.planned, 0.0, 1.0)
+        self.needed_share = np.where(self.planned, 0.0, 1.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.fte_per_head = np.where(heads > 0, self.fte0 / heads, 0.0)
         pop = np.asarray(population, dtype=np.float64)
@@ -424,9 +432,26 @@ class Workforce:
         in 2024)."""
         s = self.settings
         step = np.where(yi >= 1, 1.0 + self.level_growth[self.dlevel], 1.0)
-        budget = (self.heads0 * (1.0 + s.vacancy_rate_2023) * self.workload[yi]
-                  * (1.0 + s.budget_growth) ** yi * step)  # fmt: skip
+        budget = (self.post_base * self.post_open * (1.0 + s.vacancy_rate_2023)
+                  * self.workload[yi] * (1.0 + s.budget_growth) ** yi * step)  # fmt: skip
         return np.rint(budget).astype(np.int64)
+
+    def open_posts(self, agencies: np.ndarray, t: int) -> None:
+        """Open the posts of planned platforms (from week ``t``): they hire from now on."""
+        self.post_open[agencies] = 1.0
+        self.posts = self._posts(int(self.year_of_week[t]))
+
+    def expand(self, agencies: np.ndarray, extra_fte: np.ndarray, t: int) -> None:
+        """An existing agency takes over work (a central platform in an office that exists
+        today): its initial FTE and posts grow by ``extra_fte``; it hires for them."""
+        for a, extra in zip(agencies, extra_fte, strict=True):
+            if extra <= 0:
+                continue
+            per_head = self.fte_per_head[a] if self.fte_per_head[a] > 0 else \
+                self.settings.fte_per_person
+            self.fte0[a] += extra
+            self.post_base[a] += max(1, round(extra / per_head))
+        self.posts = self._posts(int(self.year_of_week[t]))
 
     def heads(self) -> np.ndarray:
         """Persons per agency now."""
@@ -472,14 +497,21 @@ class Workforce:
         headcount of each Destatis level changes from mid-2023 to mid-2024 as observed in
         74111-0001 (:data:`CALIBRATION_YEARS`): a deterministic expected-value pass over the
         first six quarters: initial persons leave with their own quarterly hazards (so the
-        oldest leave first), hires with the leaver rate of their status mix; ageing within the
-        window is ignored."""
+        oldest leave first; one year older from 1 January 2024), hires with the leaver rate of
+        their status mix."""
         heads0 = self.heads0.astype(np.float64)
         p_ret, p_leave = self._exit_probability()
         p_exit = p_ret + (1.0 - p_ret) * p_leave  # per quarter
         b = self.beamte_share[self.dlevel]
         hire_exit = 1.0 - (1.0 - (b * self.leave_rate[1] + (1 - b) * self.leave_rate[0])) ** 0.25
-        initial_exits = [np.bincount(self.p_agency, p_exit * (1.0 - p_exit) ** q,
+        # ... and one year older from the fifth quarter on (1 January 2024)
+        self.p_age += 1
+        r2, l2 = self._exit_probability()
+        self.p_age -= 1
+        p_exit2 = r2 + (1.0 - r2) * l2
+        alive4 = (1.0 - p_exit) ** 4
+        initial_exits = [np.bincount(self.p_agency, p_exit * (1.0 - p_exit) ** q if q < 4
+                                     else alive4 * p_exit2 * (1.0 - p_exit2) ** (q - 4),
                                      minlength=self.n) for q in range(6)]  # fmt: skip
         nl = len(DESTATIS_LEVELS)
         posts = [self._posts(0), self._posts(min(1, self.n_years - 1))]
@@ -551,7 +583,7 @@ class Workforce:
         with np.errstate(invalid="ignore", divide="ignore"):
             self.factor = np.where(self.fte0 > 0, eff / self.fte0, 1.0) * growth
         rec.persons_end[yi], rec.posts_end[yi] = heads, self.posts
-        rec.fte_needed[yi] = self.fte0 * self.workload[yi] / growth
+        rec.fte_needed[yi] = self.fte0 * self.needed_share * self.workload[yi] / growth
         return self.factor
 
     def _keep(self, keep: np.ndarray) -> None:

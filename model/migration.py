@@ -1,0 +1,417 @@
+"""Running the execution modes of a scenario: migrations to central platforms, EfA adoption
+and automation (issue 6; docs/EXECUTION.md).
+
+:class:`ExecutionRuntime` is called by the engine in the first week of every quarter (with the
+staffing step). It
+
+1. moves the agencies of a service to its central platform wave by wave during the migration
+   (their new cases go to the platform from that week: ``redirects``), and at the end of the
+   migration hands the remaining backlog over (counted as transfers) and frees the municipal
+   staff of that service for local tasks (an in-person service keeps a local front office);
+2. lets agencies join an EfA service (IT end of life, peers in the Land, backlog pressure,
+   limited by the platform's onboarding capacity);
+3. raises each work pair's automation share toward its service's potential, at the rate of
+   its mode (decentral < EfA < central platform), and turns modes and automation into staff
+   minutes per case.
+
+Every rate is a registry parameter (``module = "execution"``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.execution import Move
+from model.streams import make_stream
+
+CENTRAL = ("central_land", "central_bund")
+
+
+@dataclass
+class MoveState:
+    """A resolved move with its pairs and progress."""
+
+    move: Move
+    sources: np.ndarray  # source pair indices, in the order they join (random)
+    target: int  # target pair (-1 for efa / decentral)
+    start_week: int  # model week of go-live (may be negative: before the model starts)
+    end_week: int  # start_week + migration weeks
+    joined: int = 0  # sources that joined so far
+    handed_over: bool = False
+    it_phase: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+class ExecutionRuntime:
+    """Modes, migrations and automation of one model run.
+
+    Args:
+        moves: Resolved moves with their source and target pairs.
+        minutes0: Catalogue staff minutes per case per pair.
+        potential: Automation potential per pair (its service's catalogue value).
+        central_factor: Minutes factor of each pair if it is a central platform's pair
+            (local-knowledge penalty and front-office share applied), else 1.
+        kept_share: Share of a source pair's FTE kept locally after its service left (the
+            front office of an in-person service), per pair.
+        params: The scenario parameters.
+        seed: Seed of the named streams ``migration/...`` and ``efa/...``.
+    """
+
+    def __init__(self, moves: list[MoveState], minutes0: np.ndarray, potential: np.ndarray,
+                 central_factor: np.ndarray, kept_share: np.ndarray, params: dict,
+                 seed: int) -> None:  # fmt: skip
+        self.moves = moves
+        self.minutes0 = np.asarray(minutes0, dtype=np.float64)
+        self.potential = np.asarray(potential, dtype=np.float64)
+        self.central_factor = np.asarray(central_factor, dtype=np.float64)
+        self.kept_share = np.asarray(kept_share, dtype=np.float64)
+        self.p = params
+        self.seed = int(seed)
+        n = len(self.minutes0)
+        self.mode = np.zeros(n, dtype=np.int8)  # 0 decentral, 1 efa, 2 central platform
+        self.automation = np.zeros(n)
+        self.redirect_to = np.arange(n)  # the pair that receives each pair's cases now
+        self.freed = np.zeros(n)  # share of a pair's initial FTE freed for local tasks
+        self.freed_fte = np.zeros(n)  # initial FTE of a pair freed for local tasks
+        self.records: dict[str, np.ndarray] = {}
+        rates = (params["automation_rate_decentral"], params["automation_rate_efa"],
+                 params["automation_rate_central"])  # fmt: skip
+        self.rate = np.asarray(rates, dtype=np.float64)
+        for ms in moves:
+            if ms.target >= 0:
+                self.mode[ms.target] = 2
+            if ms.move.mode == "efa":
+                ms.it_phase = make_stream(self.seed, f"efa/it/{ms.move.service_id}/"
+                                          f"{ms.move.land_row}").integers(
+                    0, self._it_quarters(), len(ms.sources))  # fmt: skip
+        self.efa_joined = np.zeros(n, dtype=bool)
+        self.efa_eligible = np.zeros(n, dtype=bool)
+        for ms in moves:
+            if ms.move.mode == "efa":
+                self.efa_eligible[ms.sources] = True
+
+    def _it_quarters(self) -> int:
+        return max(1, round(4 * float(self.p["it_lifetime_years"])))
+
+    # --- minutes -------------------------------------------------------------------------
+    def minutes(self) -> np.ndarray:
+        """Staff minutes per case per pair now: catalogue minutes x mode factor x (1 - a +
+        a x checked share x check minutes share), a = automation share."""
+        p = self.p
+        factor = np.where(self.mode == 1, 1.0 - float(p["efa_intake_saving"]), 1.0)
+        factor = np.where(self.mode == 2, self.central_factor, factor)
+        check = float(p["automation_check_share"]) * float(p["automation_check_minutes_share"])
+        a = self.automation
+        return self.minutes0 * factor * (1.0 - a + a * check)
+
+    def automate(self, years: float, only: np.ndarray | None = None) -> None:
+        """Let every pair's (or the ``only`` pairs') automation share move toward its
+        potential for ``years``."""
+        step = 1.0 - (1.0 - self.rate[self.mode]) ** years
+        if only is not None:
+            step = np.where(only, step, 0.0)
+        self.automation += (self.potential - self.automation) * step
+
+    # --- the quarterly update ---------------------------------------------------------------
+    def quarter(self, t: int, backlog_pressed: np.ndarray, land_of_pair: np.ndarray,
+                capacity_ready: np.ndarray | None = None,
+                ) -> tuple[list[tuple[int, int]], list[MoveState]]:  # fmt: skip
+        """Advance the modes at week ``t`` (first week of a quarter).
+
+        Args:
+            t: Model week.
+            backlog_pressed: Per pair, True where its agency's backlog exceeds the response
+                threshold (for EfA adoption under pressure).
+            land_of_pair: Land row per pair (for peers).
+            capacity_ready: Per pair, the share of a platform's planned staff it has now (the
+                migration's waves stop there when ``migration_gate`` is ``capacity``); None:
+                no gate.
+
+        Returns:
+            The new redirects ``(old pair, new pair)`` effective from week ``t`` and the moves
+            whose migration ends now (their backlog is to be handed over).
+        """
+        new: list[tuple[int, int]] = []
+        ending: list[MoveState] = []
+        for ms in self.moves:
+            if ms.move.mode in CENTRAL and ms.target >= 0 and len(ms.sources):
+                ready = 1.0 if capacity_ready is None else float(capacity_ready[ms.target])
+                new += self._waves(ms, t, ready)
+                if not ms.handed_over and t >= ms.end_week and ms.joined == len(ms.sources):
+                    ms.handed_over = True
+                    ending.append(ms)
+            elif ms.move.mode == "efa" and t >= ms.start_week:
+                self._efa_quarter(ms, t, backlog_pressed, land_of_pair)
+        self.automate(0.25)
+        for old, tgt in new:
+            self.redirect_to[old] = tgt
+        return new, ending
+
+    def _waves(self, ms: MoveState, t: int, ready: float) -> list[tuple[int, int]]:
+        """Sources joining at week ``t``: in random order, as many as the calendar of the
+        migration allows, and no more than the platform's staff can take (``ready``)."""
+        if t < ms.start_week:
+            return []
+        span = max(ms.end_week - ms.start_week, 1)
+        share = min(1.0, (t - ms.start_week + 13) / span, ready)
+        want = len(ms.sources) if share >= 1.0 else math.ceil(share * len(ms.sources) - 1e-9)
+        out = [(int(p), ms.target) for p in ms.sources[ms.joined:want]]
+        ms.joined = max(ms.joined, want)
+        return out
+
+    def _efa_quarter(self, ms: MoveState, t: int, pressed: np.ndarray,
+                     land_of_pair: np.ndarray) -> None:  # fmt: skip
+        """Agencies join the EfA service: at their IT's end of life with probability
+        ``efa_choice_at_renewal`` x (1 + ``efa_peer_weight`` x share of peers in the Land that
+        joined), or under backlog pressure with ``efa_join_under_pressure`` a quarter; at most
+        ``efa_onboarding_per_quarter`` agencies a quarter per service and Land group."""
+        p = self.p
+        src = ms.sources
+        open_ = ~self.efa_joined[src]
+        if not open_.any():
+            return
+        q = (t - ms.start_week) // 13
+        renewal = (q - ms.it_phase) % self._it_quarters() == 0
+        peers = self.efa_joined[src].mean()
+        p_join = np.where(renewal, float(p["efa_choice_at_renewal"])
+                          * (1.0 + float(p["efa_peer_weight"]) * peers), 0.0)  # fmt: skip
+        p_join = np.maximum(p_join, np.where(pressed[src], float(p["efa_join_under_pressure"]),
+                                             0.0))  # fmt: skip
+        rng = make_stream(self.seed, f"efa/join/{ms.move.service_id}/{ms.move.land_row}/{t}")
+        u = rng.random(len(src))
+        joins = np.flatnonzero(open_ & (u < p_join))
+        cap = int(float(p["efa_onboarding_per_quarter"]))
+        if len(joins) > cap:
+            joins = np.sort(rng.choice(joins, cap, replace=False))
+        self.efa_joined[src[joins]] = True
+        self.mode[src[joins]] = 1
+
+    def prestart_efa(self, first_week: int) -> None:
+        """Run the EfA adoption of moves that started before the model (quarters before week
+        0, without backlog pressure) and their automation, so that 2023 starts with the
+        adoption reached by then."""
+        starts = [ms.start_week for ms in self.moves if ms.move.mode == "efa"]
+        if not starts or min(starts) >= first_week:
+            return
+        n = len(self.minutes0)
+        t = min(starts)
+        while t < first_week:
+            for ms in self.moves:
+                if ms.move.mode == "efa" and ms.start_week <= t:
+                    self._efa_quarter(ms, t, np.zeros(n, dtype=bool), np.zeros(n, dtype=int))
+            self.automate(0.25, only=self.mode == 1)  # the model's own clock starts at week 0
+            t += 13
+
+    def record(self, m, t: int, factor: np.ndarray) -> None:
+        """Yearly records per (Land, level, service) group: FTE freed for local tasks (the
+        freed initial FTE x the agency's staff factor, at the year's last quarter), the
+        automation share weighted by expected cases, EfA adoption (joined and eligible)."""
+        n_years = len(m.model_years)
+        if not self.records:
+            shape = (n_years, m.n_groups)
+            self.records = {k: np.zeros(shape) for k in
+                            ("freed_fte", "auto_num", "auto_den", "efa_joined", "efa_eligible")}
+        yi = m.model_years.index(int(m.calendar.year[t]))
+        g = m.pair_group
+        r = self.records
+        r["freed_fte"][yi] = np.bincount(g, self.freed_fte * factor[m.pair_agency],
+                                         minlength=m.n_groups)  # fmt: skip
+        weight = m._pair_base_cases * 13.0
+        r["auto_num"][yi] += np.bincount(g, self.automation * weight, minlength=m.n_groups)
+        r["auto_den"][yi] += np.bincount(g, weight, minlength=m.n_groups)
+        r["efa_joined"][yi] = np.bincount(g, self.efa_joined & self.efa_eligible,
+                                          minlength=m.n_groups)  # fmt: skip
+        r["efa_eligible"][yi] = np.bincount(g, self.efa_eligible, minlength=m.n_groups)
+
+    def adoption(self) -> tuple[int, int]:
+        """(joined, eligible) pairs of EfA services."""
+        return int((self.efa_joined & self.efa_eligible).sum()), int(self.efa_eligible.sum())
+
+
+# --- glue with the engine ---------------------------------------------------------------------
+def setup_execution(m, catalogue, moves: list[Move], utilisation: float) -> ExecutionRuntime:
+    """Build the runtime for a model built from the catalogue: source and target pairs of
+    every move, the platforms' planned FTE (sized on the cases they will take over at the
+    initial utilisation), and the platform agencies that start without staff.
+
+    Args:
+        m: The :class:`~model.engine.FederalModel` (being initialised).
+        catalogue: The service catalogue.
+        moves: The scenario's resolved moves.
+        utilisation: ``utilisation_2023``.
+    """
+    p = m.scenario.parameters
+    svc = catalogue.services.set_index("service_id")
+    services = m.routing.services
+    code = {sid: i for i, sid in enumerate(services)}
+    per_service = {col: np.array([float(svc.at[sid, col]) for sid in services])
+                   for col in ("automation_potential", "local_knowledge")}  # fmt: skip
+    in_person = np.array([bool(svc.at[sid, "in_person"]) for sid in services])
+    ps = m.pair_service
+    penalty = 1.0 + float(p["local_knowledge_penalty"]) * per_service["local_knowledge"][ps]
+    front = np.where(in_person[ps], float(p["front_office_share"]), 0.0)
+    central_factor = penalty * (1.0 - front)
+    kept = front.copy()
+    pair_land = m.routing.pairs["land_row"].to_numpy()
+    m.start_date_week = lambda d: (d - m.calendar.start).days // 7  # noqa: E731
+    states: list[MoveState] = []
+    m.platform_fte = np.zeros(m.n_pairs)
+    planned = np.zeros(m.n_agencies, dtype=bool)
+    for mv in moves:
+        s = code[mv.service_id]
+        start = m.start_date_week(mv.start)
+        target = -1
+        if mv.mode in CENTRAL:
+            key = (mv.service_id, mv.land_row if mv.mode == "central_land" else -1,
+                   "land" if mv.mode == "central_land" else "bund")  # fmt: skip
+            target = m.routing.target_pairs[key]
+        in_land = np.flatnonzero((ps == s) & (pair_land == mv.land_row))
+        sources = in_land[in_land != target]
+        if mv.mode in CENTRAL and len(sources):
+            order = make_stream(m.seed, f"migration/{mv.service_id}/{mv.land_row}").permutation(
+                len(sources))  # fmt: skip
+            sources = sources[order]
+            cases = m._pair_base_cases[sources].sum()
+            m.platform_fte[target] += (cases * m.minutes[target] * central_factor[target]
+                                       / (m.fte_minutes_week * m.productivity * utilisation))
+            if m.base_fte[target] == 0.0:  # a new platform, not an office that exists today
+                planned[m.pair_agency[target]] = True
+        states.append(MoveState(mv, sources, target, start, start + mv.migration_weeks))
+    m.planned_agencies = planned
+    if m.scenario.parameters["staff_model"] == "dynamic":
+        # a new platform's persons are hired for its planned FTE: capacity follows them
+        new_platform = planned[m.pair_agency]
+        m.base_fte[new_platform] += m.platform_fte[new_platform]
+    rt = ExecutionRuntime(states, m.minutes.copy(), per_service["automation_potential"][ps],
+                          central_factor, kept, p, m.seed)  # fmt: skip
+    rt.prestart_efa(0)
+    return rt
+
+
+def quarter_step(m, t: int, q: int, weeks: int) -> None:
+    """The engine's quarterly event: modes and migrations, then staff."""
+    rt: ExecutionRuntime | None = m.execution
+    if rt is not None:
+        pressed_agency = m._backlog_response() > 1.0
+        ready = None
+        if m.workforce is not None and m.scenario.parameters["migration_gate"] == "capacity":
+            # a platform's staff factor is its effective FTE over its planned FTE
+            w = m.workforce
+            ready = np.clip(np.where(m.planned_agencies, w.factor, 1.0), 0.0, 1.0)
+            ready = ready[m.pair_agency]
+        new, ending = rt.quarter(t, pressed_agency[m.pair_agency],
+                                 m.routing.pairs["land_row"].to_numpy(), ready)  # fmt: skip
+        if new:
+            redirect(m, t, np.array([o for o, _ in new]), np.array([n for _, n in new]))
+        if new:
+            # constant staff: a platform is staffed at go-live; dynamic staff: an office that
+            # exists today takes the platform's work on and hires for it
+            targets = np.unique([tg for _, tg in new])
+            if m.workforce is not None:
+                targets = targets[~m.planned_agencies[m.pair_agency[targets]]]
+            extra = m.platform_fte[targets]
+            m.base_fte[targets] += extra
+            m.platform_fte[targets] = 0.0
+            if m.workforce is not None and len(targets):
+                m.workforce.expand(m.pair_agency[targets], extra, t)
+        for ms in ending:
+            handover(m, ms, t)
+        if m.workforce is not None:
+            lead = int(float(m.scenario.parameters["platform_recruit_lead_weeks"]))
+            due = [m.pair_agency[ms.target] for ms in rt.moves
+                   if ms.target >= 0 and len(ms.sources) and t >= ms.start_week - lead]
+            if due:
+                due = np.unique(due)
+                closed = due[m.workforce.post_open[due] == 0.0]
+                if len(closed):
+                    m.workforce.open_posts(closed, t)
+            live = [m.pair_agency[ms.target] for ms in rt.moves
+                    if ms.target >= 0 and len(ms.sources) and t >= ms.start_week]
+            m.workforce.needed_share[np.asarray(live, dtype=np.int64)] = 1.0
+        set_minutes(m, rt.minutes())
+    factor = np.ones(m.n_agencies)
+    if m.workforce is not None:
+        factor = m.workforce.step(t, q, weeks) * m._backlog_response()
+    if rt is not None:
+        dip = float(m.scenario.parameters["migration_productivity_dip"])
+        for ms in rt.moves:
+            if ms.target >= 0 and len(ms.sources) and ms.start_week <= t < ms.end_week:
+                factor[m.pair_agency[ms.target]] *= 1.0 - dip
+        rt.record(m, t, factor)
+    m.staff_factor[:] = factor
+    m._apply_staff()
+
+
+def set_minutes(m, minutes: np.ndarray) -> None:
+    """Set every pair's staff minutes per case and what depends on them."""
+    if np.array_equal(minutes, m.minutes):
+        return
+    m.minutes[:] = minutes
+    m.processing_weeks[:] = minutes / (m.fte_minutes_week * m.productivity)
+    m.capacity_per_fte[:] = m.fte_minutes_week * m.productivity / minutes
+    m.expected_work[:] = m._to_pairs(m.base_rates) * minutes
+
+
+def _move_columns(arrivals: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
+    """Add the columns ``old`` to the columns ``new`` (in place; ``new`` may repeat) and
+    clear them."""
+    for target in np.unique(new):
+        src = old[new == target]
+        arrivals[:, target] += arrivals[:, src].sum(axis=1)
+    arrivals[:, old] = 0
+
+
+def redirect(m, t: int, old: np.ndarray, new: np.ndarray) -> None:
+    """From week ``t`` the cases of the pairs ``old`` arrive at the pairs ``new``."""
+    to = np.arange(m.n_pairs)
+    to[old] = new
+    m.cell_pair_now[:] = to[m.cell_pair_now]
+    if m._year is not None and t < m._year[0]:
+        _move_columns(m._year[1][t - m._year_start:], old, new)
+    m._pair_base_cases = m._to_pairs(m._base_for_year(int(m.calendar.year[min(t, m.calendar.n_weeks - 1)])))  # noqa: E501
+    m._pair_shock_cases = m._to_pairs(m.shock_share)
+    m.expected_work[:] = m._to_pairs(m.base_rates) * m.minutes
+
+
+def apply_redirects(m, arrivals: np.ndarray) -> np.ndarray:
+    """Apply every redirect so far to a newly loaded year of pair arrivals (in place)."""
+    rt: ExecutionRuntime | None = m.execution
+    if rt is not None:
+        moved = np.flatnonzero(rt.redirect_to != np.arange(len(rt.redirect_to)))
+        if len(moved):
+            _move_columns(arrivals, moved, rt.redirect_to[moved])
+    return arrivals
+
+
+def handover(m, ms: MoveState, t: int) -> None:
+    """End of a migration: the sources' open backlog goes to the platform (transfers; the
+    merged queue keeps the cases' mean waiting time), and their staff for the service are
+    freed for local tasks (a front office stays for in-person services)."""
+    q, tgt = m.queues, ms.target
+    rt: ExecutionRuntime = m.execution
+    for s in ms.sources:
+        b = q.backlog[s]
+        if b > 0:
+            bt = q.backlog[tgt]
+            mean_src = 0.5 * (q.oldest[s] + t)
+            mean_tgt = 0.5 * (q.oldest[tgt] + t) if bt > 0 else t
+            mean = (b * mean_src + bt * mean_tgt) / (b + bt)
+            q.oldest[tgt] = min(2.0 * mean - t, float(t))
+            q.backlog[tgt] = bt + b
+            q.backlog[s] = 0.0
+            q.oldest[s] = float(t)
+            m.transfers_out[s] += b
+            m.transfers_in[tgt] += b
+    kept = rt.kept_share[ms.sources]
+    rt.freed[ms.sources] = (1.0 - kept) * (m.base_fte[ms.sources] > 0)
+    freed_fte = m.base_fte[ms.sources] * (1.0 - kept)
+    rt.freed_fte[ms.sources] = freed_fte
+    m.base_fte[ms.sources] *= kept
+    if m.workforce is not None:
+        w = m.workforce
+        ag = m.pair_agency[ms.sources]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.bincount(ag, freed_fte, minlength=m.n_agencies) / w.fte0
+        w.needed_share -= np.nan_to_num(share)
