@@ -22,7 +22,7 @@ Handler = Callable[[argparse.Namespace], int]
 # Sub-commands that live in their own module under ``cli/``: each module has
 # ``register(sub)`` that adds its parser(s) to the sub-parser action. Imported lazily by
 # ``build_parser`` (the modules import heavy packages only inside their handlers).
-COMMAND_MODULES: tuple[str, ...] = ("cli.batch", "cli.criteria", "cli.validate")
+COMMAND_MODULES: tuple[str, ...] = ("cli.batch", "cli.criteria", "cli.validate", "cli.compare")
 
 
 def format_table(rows: Sequence[dict[str, object]], max_width: int = 60) -> str:
@@ -193,18 +193,22 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_main(args: argparse.Namespace) -> int:
     """The quick-start job: validate every shipped scenario, summarise the catalogue, run the
-    baseline once and print its KPIs. (It becomes the default scenario comparison ending in a
-    report once the comparison and report exist.)"""
+    default scenario comparison (``scenarios/batches/main_comparison.toml``) into ``runs/main``
+    and write its report, then print the report's path.
+
+    Re-running it continues the batch with the batch machinery's resume: finished runs are read
+    back, never computed again (``cli.compare.run_main_comparison``)."""
+    from cli.compare import run_main_comparison
+
     rc = cmd_check(argparse.Namespace(files=[args.scenarios]))
     if rc:
         return rc
     print()
     cmd_catalogue(argparse.Namespace(format="text"))
     print()
-    baseline = Path(args.scenarios) / "baseline.toml"
-    run_args = argparse.Namespace(scenario=str(baseline), seed=0, out="runs/main-baseline",
-                                  tables="aggregates", overwrite=True, threads=2)  # fmt: skip
-    return cmd_run(run_args)
+    rc, report = run_main_comparison(Path(args.scenarios))
+    print(f"report: {report}")
+    return rc
 
 
 def build_parser() -> argparse.ArgumentParser:
