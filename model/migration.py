@@ -212,7 +212,11 @@ class ExecutionRuntime:
         if not self.records:
             shape = (n_years, m.n_groups)
             self.records = {k: np.zeros(shape) for k in
-                            ("freed_fte", "auto_num", "auto_den", "efa_joined", "efa_eligible")}
+                            ("freed_fte", "auto_num", "auto_den", "efa_joined", "efa_eligible",
+                             "pairs_decentral", "pairs_efa", "pairs_platform",
+                             "joined_platform", "platform_golive")}  # fmt: skip
+            self._joined_before = np.zeros(m.n_pairs, dtype=bool)
+            self._live_before = np.zeros(m.n_pairs, dtype=bool)
         yi = m.model_years.index(int(m.calendar.year[t]))
         g = m.pair_group
         r = self.records
@@ -224,6 +228,19 @@ class ExecutionRuntime:
         r["efa_joined"][yi] = np.bincount(g, self.efa_joined & self.efa_eligible,
                                           minlength=m.n_groups)  # fmt: skip
         r["efa_eligible"][yi] = np.bincount(g, self.efa_eligible, minlength=m.n_groups)
+        # for costs (model/costs.py): pairs with work by mode at the year's end, agencies that
+        # joined a platform in the year (by their own group), platforms that went live
+        working = m._pair_base_cases > 0
+        for key, code in (("pairs_decentral", 0), ("pairs_efa", 1), ("pairs_platform", 2)):
+            r[key][yi] = np.bincount(g, working & (self.mode == code), minlength=m.n_groups)
+        joined = self.redirect_to != np.arange(len(self.redirect_to))
+        r["joined_platform"][yi] += np.bincount(g, joined & ~self._joined_before,
+                                                minlength=m.n_groups)  # fmt: skip
+        live = (self.mode == 2) & working
+        r["platform_golive"][yi] += np.bincount(g, live & ~self._live_before,
+                                                minlength=m.n_groups)  # fmt: skip
+        self._joined_before |= joined
+        self._live_before |= live
 
     def adoption(self) -> tuple[int, int]:
         """(joined, eligible) pairs of EfA services."""
