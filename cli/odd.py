@@ -123,10 +123,15 @@ Within a step all work pairs are updated at once on arrays (the compiled kernel 
 whole agencies through the weeks of a segment; results equal those of stepping week by week and
 do not depend on blocks or threads). Dated events run at the start of their week: one-off
 programmes open and close (their temporary staff arrive and leave), and in the first week of
-each quarter (weeks 0, 13, 26, 39 of the model year) the staffing step of `model/staffing.py`
-runs: in the first quarter everyone ages by a year and budgeted posts are updated; then
-exits (retirement, other leaving), hiring (matching per Land, shared by attractiveness),
-the learning curve of new hires, and the new staff factor of every agency (docs/STAFFING.md).
+each quarter (weeks 0, 13, 26, 39 of the model year) the quarterly step runs. First the
+execution modes of `model/migration.py` (docs/EXECUTION.md): agencies join a central platform
+wave by wave (their new cases are redirected), migrations that end hand their open cases over
+and free the municipal staff for local tasks, agencies join EfA services, and automation moves
+toward each service's potential, which sets the staff minutes per case. Then the staffing step
+of `model/staffing.py`: in the first quarter everyone ages by a year and budgeted posts are
+updated; then exits (retirement, other leaving), hiring (matching per Land, shared by
+attractiveness), the learning curve of new hires, and the new staff factor of every agency
+(docs/STAFFING.md).
 Before the first week a warm-up of `warmup_weeks` runs at the first weeks' demand and its flows
 are discarded, so that queues start near their steady state.
 """
@@ -156,7 +161,9 @@ DESIGN = """\
   staff; it knows nothing of other agencies.
 - **Interaction.** Indirect, through the labour market: the agencies of a Land compete for its
   applicants (hires shared by vacancies × attractiveness of the level × size of the office);
-  federal agencies recruit in every Land. Cases do not move between agencies in the baseline.
+  federal agencies recruit in every Land. Cases do not move between agencies in the baseline;
+  in scenarios with central platforms they move when an agency joins the platform, and the
+  agencies of an EfA service follow their peers in the Land.
 - **Stochasticity.** Weekly arrivals (Poisson per demand cell), initial ages and status, exits
   (a Bernoulli draw per person and quarter), hires (randomised rounding, status, age) and the
   capacity of a fully busy office at high load. Every decision draws from its own named
@@ -281,6 +288,13 @@ SUBMODEL_ROWS: tuple[tuple[str, ...], ...] = (
         'persons by age and status; retirement and other exits; posts; hiring by matching per '
         'Land; learning curve; backlog response',
         'docs/STAFFING.md, `model/staffing.py`',
+    ),
+    (
+        'execution modes',
+        'decentral, EfA, central Land and Bund platforms per service from a date; migration '
+        'waves gated by the platform\'s staff, backlog handover, freed municipal staff, front '
+        'offices, local-knowledge penalty; EfA adoption; automation toward each potential',
+        'docs/EXECUTION.md, `model/execution.py`, `model/migration.py`',
     ),
     (
         'one-off programmes',

@@ -37,8 +37,9 @@ STEP_PLAN: tuple[tuple[str, str], ...] = (
     (
         "events",
         "run the dated events due this week: programme openings and closings, and in the "
-        "first week of each quarter the staffing step (age, exits, hiring, learning curve; "
-        "model/staffing.py)",
+        "first week of each quarter the execution modes (migration waves, handovers, EfA, "
+        "automation; model/migration.py) and the staffing step (age, exits, hiring, learning "
+        "curve; model/staffing.py)",
     ),  # fmt: skip
     (
         "intake",
