@@ -66,17 +66,20 @@ def _row(table: pd.DataFrame, kpi: str, service: str, year: int, scenario: str):
     return hit.iloc[0] if len(hit) else None
 
 
-def _verdict(kpi: str, low: float, high: float, lang: str) -> str:
+def _verdict(kpi: str, low: float, high: float, n: int, lang: str) -> str:
+    """Whether the paired differences' band lies below or above 0, and if that is better."""
     better = KPI_BY_NAME[kpi].better if kpi in KPI_BY_NAME else "neutral"
     if low == 0 == high:
         return T("identical", lang)
     if low <= 0 <= high:
         return T("straddles", lang)
     lower = high < 0
-    if better == "neutral":
-        return T("lower" if lower else "higher", lang)
-    good = lower == (better == "lower")
-    return T(("lower" if lower else "higher") + ("_better" if good else "_worse"), lang)
+    # a min-max band is every pair; a 5-95 % band on one side is at least 95 % of them
+    where = T("every_pair" if n < compare.MIN_RUNS_FOR_QUANTILES else "most_pairs", lang)
+    key = "lower" if lower else "higher"
+    if better != "neutral":
+        key += "_better" if lower == (better == "lower") else "_worse"
+    return T(key, lang).format(where=where)
 
 
 def key_sentences(table: pd.DataFrame, scenarios: Sequence[str], baseline: str, year: int,
@@ -127,7 +130,8 @@ def key_sentences(table: pd.DataFrame, scenarios: Sequence[str], baseline: str, 
                 band=band, n=int(row["diff_n"]),
                 low=num(row["diff_low"], signed=True, show_unit=False),
                 high=num(row["diff_high"], signed=True),
-                verdict=_verdict(kpi, row["diff_low"], row["diff_high"], lang)) + ".")
+                verdict=_verdict(kpi, row["diff_low"], row["diff_high"], int(row["diff_n"]),
+                                 lang)) + ".")
     return out
 
 

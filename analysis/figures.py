@@ -47,6 +47,9 @@ BAND_ALPHA = 0.18
 TIMESERIES_SIZE_IN = (9.0, 4.8)
 NOTE_BAND_IN = 0.35
 EUR_PER_MILLION = 1e6
+CRITERIA_HEIGHT_FACTOR = 1.4
+"""Small multiples of the criteria chart are drawn this much taller than criteria_chart's
+default, so that wrapped German criterion names do not overlap (layout constant)."""
 SERVICE_LABEL_CHARS = 45
 """Service names on an axis are shortened to this many characters (layout constant)."""
 
@@ -122,7 +125,8 @@ def _number_formatter(lang: str, scale: float = 1.0):
 
     class _Numbers(Formatter):
         def __call__(self, value: float, pos: int | None = None) -> str:
-            locs = [v / scale for v in self.locs] if len(self.locs) > 1 else [0.0, 1.0]
+            ticks = list(self.axis.get_majorticklocs()) if self.axis is not None else []
+            locs = [v / scale for v in ticks] if len(ticks) > 1 else [0.0, 1.0]
             step = min(abs(b - a) for a, b in zip(locs, locs[1:], strict=False)) or 1.0
             decimals = max(0, -math.floor(math.log10(step) + 1e-9))
             text = f"{value / scale:,.{decimals}f}"
@@ -446,6 +450,9 @@ def criteria_chart(service_ids: Sequence[str] | None = None, *, lang: str = "de"
     with figure_style():
         fig = criteria_figure(positions(tables.criteria, tables.scores), tables.criteria,
                               list(service_ids), lang=lang, titles=titles)  # fmt: skip
+    if len(service_ids) > 1:  # small multiples: room for two-line criterion labels
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, height * CRITERIA_HEIGHT_FACTOR)
     style.add_figure_source(fig, "Criteria: PD – Berater der öffentlichen Hand, Föderale "
                             "Arbeitsteilung neu denken, PD-Impuls 10/2023, slide 'Neuverortung "
                             "von Leistungen im föderalen System'; scores and weights: foedsim "

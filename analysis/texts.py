@@ -64,16 +64,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "identical": {"en": "the same in every pair", "de": "in jedem Paar gleich"},
     "straddles": {"en": "the runs disagree on the sign, so no clear difference",
                   "de": "die Läufe sind uneins über das Vorzeichen, also kein klarer Unterschied"},
-    "lower": {"en": "lower in every pair", "de": "in jedem Paar niedriger"},
-    "higher": {"en": "higher in every pair", "de": "in jedem Paar höher"},
-    "lower_better": {"en": "lower in every pair, which is better",
-                     "de": "in jedem Paar niedriger, also besser"},
-    "lower_worse": {"en": "lower in every pair, which is worse",
-                    "de": "in jedem Paar niedriger, also schlechter"},
-    "higher_better": {"en": "higher in every pair, which is better",
-                      "de": "in jedem Paar höher, also besser"},
-    "higher_worse": {"en": "higher in every pair, which is worse",
-                     "de": "in jedem Paar höher, also schlechter"},
+    "lower": {"en": "lower {where}", "de": "{where} niedriger"},
+    "higher": {"en": "higher {where}", "de": "{where} höher"},
+    "lower_better": {"en": "lower {where}, which is better",
+                     "de": "{where} niedriger, also besser"},
+    "lower_worse": {"en": "lower {where}, which is worse",
+                    "de": "{where} niedriger, also schlechter"},
+    "higher_better": {"en": "higher {where}, which is better",
+                      "de": "{where} höher, also besser"},
+    "higher_worse": {"en": "higher {where}, which is worse",
+                     "de": "{where} höher, also schlechter"},
+    "every_pair": {"en": "in every pair", "de": "in jedem Paar"},
+    "most_pairs": {"en": "in at least 95 % of the pairs", "de": "in mindestens 95 % der Paare"},
     "h_tables": {"en": "KPI tables", "de": "Kennzahlentabellen"},
     "tables_text": {
         "en": "Cells: median (band). The band is the 5–95 % range over the runs with at least "
@@ -259,10 +261,15 @@ def kpi_phrase(kpi: str, lang: str, service: str | None = None) -> str:
 
 @functools.cache
 def _service_names() -> dict[str, tuple[str, str]]:
+    """service_id -> (English name, short German name); the German name is cut at its first
+    bracket unless that would make two services' names equal (BAföG for students and pupils)."""
     from model.catalogue import load_catalogue
 
     s = load_catalogue().services
-    return {r.service_id: (r.name_en, r.name_de) for r in s.itertuples(index=False)}
+    short = s["name_de"].str.split(" (", regex=False).str[0]
+    repeated = short.duplicated(keep=False)
+    german = s["name_de"].where(repeated, short)
+    return dict(zip(s["service_id"], zip(s["name_en"], german, strict=True), strict=True))
 
 
 def service_name(service_id: str, lang: str, short: bool = False) -> str:
@@ -273,12 +280,11 @@ def service_name(service_id: str, lang: str, short: bool = False) -> str:
     if service_id not in names:
         return service_id
     en, de = names[service_id]
-    short_de = de.split(" (")[0]
     if lang == "de":
-        return short_de
+        return de
     if short:
         return en
-    return en if short_de.lower() in en.lower() else f"{en} ({short_de})"
+    return en if de.lower() in en.lower() else f"{en} ({de})"
 
 
 def fmt_number(value: float, lang: str, unit: str = "", *, signed: bool = False,
