@@ -39,9 +39,17 @@ class MoveState:
     target: int  # target pair (-1 for efa / decentral)
     start_week: int  # model week of go-live (may be negative: before the model starts)
     end_week: int  # start_week + migration weeks
-    joined: int = 0  # sources that joined so far
-    handed_over: bool = False
+    joined: int = 0  # sources that joined so far (the first ``joined`` of ``sources``)
     it_phase: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    join_week: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    handed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    contrib: np.ndarray = field(default_factory=lambda: np.zeros(0))  # platform FTE per source
+
+    def __post_init__(self) -> None:
+        n = len(self.sources)
+        self.join_week = np.full(n, -1, dtype=np.int64)
+        self.handed = np.zeros(n, dtype=bool)
+        self.contrib = np.zeros(n)
 
 
 class ExecutionRuntime:
@@ -130,18 +138,22 @@ class ExecutionRuntime:
                 no gate.
 
         Returns:
-            The new redirects ``(old pair, new pair)`` effective from week ``t`` and the moves
-            whose migration ends now (their backlog is to be handed over).
+            The new redirects ``(old pair, new pair)`` effective from week ``t`` and the
+            handovers due now: ``(move, indices into its sources)`` of agencies whose parallel
+            running (``parallel_running_weeks`` after they joined) is over.
         """
         new: list[tuple[int, int]] = []
-        ending: list[MoveState] = []
+        ending: list[tuple[MoveState, np.ndarray]] = []
+        parallel = int(float(self.p["parallel_running_weeks"]))
         for ms in self.moves:
             if ms.move.mode in CENTRAL and ms.target >= 0 and len(ms.sources):
                 ready = 1.0 if capacity_ready is None else float(capacity_ready[ms.target])
                 new += self._waves(ms, t, ready)
-                if not ms.handed_over and t >= ms.end_week and ms.joined == len(ms.sources):
-                    ms.handed_over = True
-                    ending.append(ms)
+                due = np.flatnonzero((ms.join_week >= 0) & ~ms.handed
+                                     & (t >= ms.join_week + parallel))  # fmt: skip
+                if len(due):
+                    ms.handed[due] = True
+                    ending.append((ms, due))
             elif ms.move.mode == "efa" and t >= ms.start_week:
                 self._efa_quarter(ms, t, backlog_pressed, land_of_pair)
         self.automate(0.25)
@@ -155,9 +167,20 @@ class ExecutionRuntime:
         if t < ms.start_week:
             return []
         span = max(ms.end_week - ms.start_week, 1)
-        share = min(1.0, (t - ms.start_week + 13) / span, ready)
-        want = len(ms.sources) if share >= 1.0 else math.ceil(share * len(ms.sources) - 1e-9)
+        # while it migrates, a platform takes no more than its staff can carry despite the dip
+        during = t < ms.end_week
+        dip = float(self.p["migration_productivity_dip"]) if during else 0.0
+        share = min(1.0, (t - ms.start_week + 13) / span, ready * (1.0 - dip))
+        # agencies join in their random order while the work that has joined (their share of
+        # the platform's planned FTE) stays within the share
+        total = ms.contrib.sum()
+        if share >= 1.0 or total <= 0.0:
+            want = len(ms.sources) if share >= 1.0 else math.ceil(share * len(ms.sources) - 1e-9)
+        else:
+            cum = np.cumsum(ms.contrib) / total
+            want = int(np.searchsorted(cum, share + 1e-12, side="right"))
         out = [(int(p), ms.target) for p in ms.sources[ms.joined:want]]
+        ms.join_week[ms.joined:max(ms.joined, want)] = t
         ms.joined = max(ms.joined, want)
         return out
 
@@ -290,12 +313,15 @@ def setup_execution(m, catalogue, moves: list[Move], utilisation: float) -> Exec
             order = make_stream(m.seed, f"migration/{mv.service_id}/{mv.land_row}").permutation(
                 len(sources))  # fmt: skip
             sources = sources[order]
-            cases = m._pair_base_cases[sources].sum()
-            m.platform_fte[target] += (cases * m.minutes[target] * central_factor[target]
-                                       / (m.fte_minutes_week * m.productivity * utilisation))
+            per_source = (m._pair_base_cases[sources] * m.minutes[target] * central_factor[target]
+                          / (m.fte_minutes_week * m.productivity * utilisation))
+            m.platform_fte[target] += per_source.sum()
             if m.base_fte[target] == 0.0:  # a new platform, not an office that exists today
                 planned[m.pair_agency[target]] = True
-        states.append(MoveState(mv, sources, target, start, start + mv.migration_weeks))
+        ms = MoveState(mv, sources, target, start, start + mv.migration_weeks)
+        if mv.mode in CENTRAL and len(sources):
+            ms.contrib[:] = per_source
+        states.append(ms)
     m.planned_agencies = planned
     if m.scenario.parameters["staff_model"] == "dynamic":
         # a new platform's persons are hired for its planned FTE: capacity follows them
@@ -322,6 +348,8 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
                                  m.routing.pairs["land_row"].to_numpy(), ready)  # fmt: skip
         if new:
             redirect(m, t, np.array([o for o, _ in new]), np.array([n for _, n in new]))
+            if m.workforce is not None:
+                _move_needed(m, rt, t)
         if new:
             # constant staff: a platform is staffed at go-live; dynamic staff: an office that
             # exists today takes the platform's work on and hires for it
@@ -333,8 +361,8 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
             m.platform_fte[targets] = 0.0
             if m.workforce is not None and len(targets):
                 m.workforce.expand(m.pair_agency[targets], extra, t)
-        for ms in ending:
-            handover(m, ms, t)
+        for ms, idx in ending:
+            handover(m, ms, idx, t)
         if m.workforce is not None:
             lead = int(float(m.scenario.parameters["platform_recruit_lead_weeks"]))
             due = [m.pair_agency[ms.target] for ms in rt.moves
@@ -344,10 +372,14 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
                 closed = due[m.workforce.post_open[due] == 0.0]
                 if len(closed):
                     m.workforce.open_posts(closed, t)
-            live = [m.pair_agency[ms.target] for ms in rt.moves
-                    if ms.target >= 0 and len(ms.sources) and t >= ms.start_week]
-            m.workforce.needed_share[np.asarray(live, dtype=np.int64)] = 1.0
         set_minutes(m, rt.minutes())
+        if m.workforce is not None:  # the staff needed follow the minutes per case
+            ref = rt.minutes0 * np.where(rt.mode == 2, rt.central_factor, 1.0)
+            cases = m._pair_base_cases
+            now = np.bincount(m.pair_agency, cases * m.minutes, minlength=m.n_agencies)
+            then = np.bincount(m.pair_agency, cases * ref, minlength=m.n_agencies)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                m.workforce.needed_scale[:] = np.where(then > 0, now / then, 1.0)
     factor = np.ones(m.n_agencies)
     if m.workforce is not None:
         factor = m.workforce.step(t, q, weeks) * m._backlog_response()
@@ -402,13 +434,28 @@ def apply_redirects(m, arrivals: np.ndarray) -> np.ndarray:
     return arrivals
 
 
-def handover(m, ms: MoveState, t: int) -> None:
-    """End of a migration: the sources' open backlog goes to the platform (transfers; the
-    merged queue keeps the cases' mean waiting time), and their staff for the service are
-    freed for local tasks (a front office stays for in-person services)."""
+def _move_needed(m, rt: ExecutionRuntime, t: int) -> None:
+    """The staff needed for the work of agencies that joined at week ``t`` move from them to
+    the platform (for the staff-gap output)."""
+    w = m.workforce
+    for ms in rt.moves:
+        joined_now = np.flatnonzero(ms.join_week == t)
+        if ms.target < 0 or not len(joined_now):
+            continue
+        src = ms.sources[joined_now]
+        np.subtract.at(w.needed_base, m.pair_agency[src], m.base_fte[src])
+        w.needed_base[m.pair_agency[ms.target]] += ms.contrib[joined_now].sum()
+    np.maximum(w.needed_base, 0.0, out=w.needed_base)
+
+
+def handover(m, ms: MoveState, idx: np.ndarray, t: int) -> None:
+    """End of an agency's parallel running: its open cases go to the platform (transfers; the
+    merged queue keeps the cases' mean waiting time), and its staff for the service are freed
+    for local tasks (a front office stays for in-person services)."""
     q, tgt = m.queues, ms.target
     rt: ExecutionRuntime = m.execution
-    for s in ms.sources:
+    sources = ms.sources[idx]
+    for s in sources:
         b = q.backlog[s]
         if b > 0:
             bt = q.backlog[tgt]
@@ -421,14 +468,9 @@ def handover(m, ms: MoveState, t: int) -> None:
             q.oldest[s] = float(t)
             m.transfers_out[s] += b
             m.transfers_in[tgt] += b
-    kept = rt.kept_share[ms.sources]
-    rt.freed[ms.sources] = (1.0 - kept) * (m.base_fte[ms.sources] > 0)
-    freed_fte = m.base_fte[ms.sources] * (1.0 - kept)
-    rt.freed_fte[ms.sources] = freed_fte
-    m.base_fte[ms.sources] *= kept
+    kept = rt.kept_share[sources]
+    rt.freed[sources] = (1.0 - kept) * (m.base_fte[sources] > 0)
+    rt.freed_fte[sources] = m.base_fte[sources] * (1.0 - kept)
     if m.workforce is not None:
-        w = m.workforce
-        ag = m.pair_agency[ms.sources]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.bincount(ag, freed_fte, minlength=m.n_agencies) / w.fte0
-        w.needed_share -= np.nan_to_num(share)
+        np.add.at(m.workforce.freed_base, m.pair_agency[sources], rt.freed_fte[sources])
+    m.base_fte[sources] *= kept

@@ -364,7 +364,13 @@ class Workforce:
         self.post_base = heads.astype(np.int64)  # posts at 2023 workload, before vacancies
         self.heads0 = np.where(self.planned, 0, self.post_base)
         self.post_open = np.where(self.planned, 0.0, 1.0)
-        self.needed_share = np.where(self.planned, 0.0, 1.0)
+        # FTE needed to hold the 2023 utilisation at 2023 demand (moves with migrations)
+        self.needed_base = np.where(self.planned, 0.0, self.fte0)
+        # initial FTE freed for local tasks by migrations (model/migration.py); the persons
+        # stay, their time for the freed share goes to work the model does not cover
+        self.freed_base = np.zeros(self.n)
+        # staff minutes per case now over those the FTE were sized on (automation, EfA)
+        self.needed_scale = np.ones(self.n)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.fte_per_head = np.where(heads > 0, self.fte0 / heads, 0.0)
         pop = np.asarray(population, dtype=np.float64)
@@ -578,12 +584,15 @@ class Workforce:
         loss = 1.0 - learning_productivity(months, self.settings)
         persons = heads - np.bincount(self.p_agency[recent], loss, minlength=self.n)
         eff = persons * self.fte_per_head
-        rec.fte_weeks[yi] += eff * weeks  # persons' FTE after the learning curve
+        with np.errstate(invalid="ignore", divide="ignore"):
+            on_model = np.where(self.fte0 > 0, 1.0 - self.freed_base / self.fte0, 1.0)
+        # persons' FTE after the learning curve, on the modelled services
+        rec.fte_weeks[yi] += eff * np.clip(on_model, 0.0, 1.0) * weeks
         growth = (1.0 + self.settings.productivity_growth) ** yi
         with np.errstate(invalid="ignore", divide="ignore"):
             self.factor = np.where(self.fte0 > 0, eff / self.fte0, 1.0) * growth
         rec.persons_end[yi], rec.posts_end[yi] = heads, self.posts
-        rec.fte_needed[yi] = self.fte0 * self.needed_share * self.workload[yi] / growth
+        rec.fte_needed[yi] = self.needed_base * self.needed_scale * self.workload[yi] / growth
         return self.factor
 
     def _keep(self, keep: np.ndarray) -> None:

@@ -135,7 +135,7 @@ def test_moving_a_service_under_low_load_moves_only_who_does_the_work():
 
 def test_cases_are_conserved_with_handover():
     # no parallel running: every office hands its open cases over at go-live (Berlin 1.1.2024)
-    m = kfz("central_bund", weeks=0, utilisation_2023=0.97)
+    m = kfz("central_bund", weeks=0, utilisation_2023=0.97, parallel_running_weeks=0)
     handed = m.transfers_in.sum()
     assert handed > 0 and handed == m.transfers_out.sum()
     balance = m.initial_backlog + m.cum_arrivals + m.transfers_in - m.transfers_out
