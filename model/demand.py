@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from model.catalogue import shock_weekly_weights
-from model.kernel import scatter_by_alias
+from model.kernel import add_columns_to_rows, scatter_by_alias
 from model.streams import make_stream
 
 DAYS_PER_WEEK = 7
@@ -213,31 +213,63 @@ class ArrivalSampler:
         self.slices = [slice(int(bounds[s]), int(bounds[s + 1])) for s in range(len(services))]
 
     def _draw_service(self, s: int, year: int, base: np.ndarray, season: np.ndarray,
-                      shock: np.ndarray, shock_share: np.ndarray) -> np.ndarray:  # fmt: skip
+                      shock: np.ndarray, shock_share: np.ndarray, rows: np.ndarray,
+                      out: np.ndarray) -> None:  # fmt: skip
         sid = self.services[s]
         rng = make_stream(self.seed, f"{self.prefix}/{sid}/{year}")
         n = len(season)
-        out = np.zeros((n, len(base)), dtype=np.int64)
         total = season.sum()
         if total > 0:
             small = base * (total / n) < SCATTER_BELOW
             big = np.flatnonzero(~small)
             if len(big):
-                out[:, big] = rng.poisson(np.outer(season, base[big]))
+                add_columns_to_rows(rng.poisson(np.outer(season, base[big])), rows[big], out)
             idx = np.flatnonzero(small)
             if len(idx):
                 counts = rng.poisson(base[idx] * total)
                 prob, alias = _alias_table(season / total)
                 uniforms = rng.random(int(counts.sum()))
-                scatter_by_alias(counts, idx, uniforms, prob, alias, out)
+                scatter_by_alias(counts, rows[idx], uniforms, prob, alias, out)
         if shock.any():
             shock_rng = make_stream(self.seed, f"shock/{sid}/{year}")
-            out += shock_rng.poisson(np.outer(shock, shock_share))
-        return out
+            add_columns_to_rows(shock_rng.poisson(np.outer(shock, shock_share)), rows, out)
+
+    def draw_into(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
+                  shock_share: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:  # fmt: skip
+        """Draw arrivals for a block of weeks of one model year and add each cell's weekly
+        counts to a row of ``out``.
+
+        The draws are those of :meth:`draw` (same streams, same order); only where they are
+        added differs: with ``rows`` the work pair of each cell, ``out`` receives the arrivals
+        per pair directly (cells sharing a pair are summed), without a cells x weeks array.
+
+        Args:
+            year: The model year (names the streams).
+            base: Expected cases per week per cell at seasonality 1.
+            season: Shape (n_services, n_weeks): weekly seasonality factors of the block.
+            shock: Shape (n_services, n_weeks): nationwide programme cases per week.
+            shock_share: Each cell's share of its service's programme cases.
+            rows: Row of ``out`` of each cell; cells of different services must not share a
+                row (services are drawn in parallel threads).
+            out: Shape (n_rows, n_weeks), int64: incremented in place.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+
+        def one(s: int) -> None:
+            sl = self.slices[s]
+            self._draw_service(s, year, base[sl], season[s], shock[s], shock_share[sl],
+                               rows[sl], out)  # fmt: skip
+
+        if self.threads > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                list(pool.map(one, range(len(self.services))))
+        else:
+            for s in range(len(self.services)):
+                one(s)
 
     def draw(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
              shock_share: np.ndarray) -> np.ndarray:  # fmt: skip
-        """Draw arrivals for a block of weeks of one model year.
+        """Draw arrivals per cell for a block of weeks of one model year.
 
         Args:
             year: The model year (names the streams).
@@ -247,22 +279,11 @@ class ArrivalSampler:
             shock_share: Each cell's share of its service's programme cases.
 
         Returns:
-            Shape (n_weeks, n_cells), int64 cases.
+            Shape (n_weeks, n_cells), int64 cases (a view of a cell-major array).
         """
-        out = np.empty((season.shape[1], len(base)), dtype=np.int64)
-
-        def one(s: int) -> None:
-            sl = self.slices[s]
-            out[:, sl] = self._draw_service(s, year, base[sl], season[s], shock[s],
-                                            shock_share[sl])  # fmt: skip
-
-        if self.threads > 1:
-            with ThreadPoolExecutor(self.threads) as pool:
-                list(pool.map(one, range(len(self.services))))
-        else:
-            for s in range(len(self.services)):
-                one(s)
-        return out
+        out = np.zeros((len(base), season.shape[1]), dtype=np.int64)
+        self.draw_into(year, base, season, shock, shock_share, np.arange(len(base)), out)
+        return out.T
 
 
 def shock_schedule(

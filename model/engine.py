@@ -26,7 +26,7 @@ from model.demand import (
     cell_shock_shares,
 )
 from model.geography import Germany, load_germany
-from model.kernel import advance_block, agency_waits, normal_draws
+from model.kernel import add_columns_to_rows, advance_block, agency_waits, normal_draws
 from model.migration import ExecutionRuntime, apply_redirects, quarter_step, setup_execution
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
@@ -253,25 +253,15 @@ class FederalModel(mesa.Model):
     def _cells_to_pairs(self, cell_arrivals: np.ndarray) -> np.ndarray:
         """Shape (n_weeks, n_cells) -> (n_weeks, n_pairs) arrivals (whole numbers).
 
-        Almost every pair has exactly one cell: its column is gathered; the few pairs with
-        several cells (a Kreis whose large towns are cells of their own elsewhere) get the
-        rest added.
+        Each cell's counts are added to its pair in ``routing.cell_pair`` (a pair may have
+        several cells, or none: a central platform before its migration). The result is a
+        view of a pair-major (n_pairs, n_weeks) array, the layout the kernel reads (each
+        pair's weeks contiguous).
         """
-        if self._cell_order is None:
-            cp = self.routing.cell_pair
-            first = np.full(self.n_pairs, -1, dtype=np.int64)
-            first[cp[::-1]] = np.arange(len(cp))[::-1]  # the first cell of each pair
-            extra = np.setdiff1d(np.arange(len(cp)), first)
-            self._cell_order = (first, extra)
-        first, extra = self._cell_order
-        out = np.take(cell_arrivals, first, axis=1)
-        if first.min() < 0:  # pairs without cells (central platforms before their migration)
-            out[:, first < 0] = 0
-        for c in extra:
-            out[:, self.routing.cell_pair[c]] += cell_arrivals[:, c]
-        return out
-
-    _cell_order: tuple[np.ndarray, np.ndarray] | None = None
+        cells = np.asarray(cell_arrivals, dtype=np.int64)
+        out = np.zeros((self.n_pairs, cells.shape[0]), dtype=np.int64)
+        add_columns_to_rows(cells, self.routing.cell_pair, out)
+        return out.T
 
     def agency_pairs(self, row: int) -> np.ndarray:
         """Work pair indices of one agency."""
@@ -423,21 +413,57 @@ class FederalModel(mesa.Model):
 
     # --- intake ---------------------------------------------------------------------------
     def _year_arrivals(self, t: int) -> tuple[int, np.ndarray]:
-        """Arrivals per pair for the model year starting at week ``t``: ``(end, array)``."""
+        """Arrivals per pair for the model year starting at week ``t``: ``(end, array)``.
+
+        With ``threads > 1`` the next year is drawn in a background thread meanwhile; a year
+        drawn ahead is used only if ``routing.cell_pair`` is still the one it was drawn with
+        (otherwise it is drawn again).
+        """
         year = int(self.calendar.year[t])
         end = t + int(np.count_nonzero(self.calendar.year[t:] == year))
         if self.fixed_arrivals is not None:
             return end, self._cells_to_pairs(self.fixed_arrivals[t:end])
         job = self._pending.pop(t, None)
-        arrivals = job.result() if job is not None else self._draw(t, end)
-        if self._prefetch is not None and end < self.calendar.n_weeks:
-            year2 = int(self.calendar.year[end])
-            end2 = end + int(np.count_nonzero(self.calendar.year[end:] == year2))
-            self._pending[end] = self._prefetch.submit(self._draw, end, end2)
+        arrivals = None
+        if job is not None:
+            cell_pair, drawn = job.result()
+            if np.array_equal(cell_pair, self.routing.cell_pair):
+                arrivals = drawn
+        if arrivals is None:
+            arrivals = self._draw(t, end)
+        self._draw_ahead(end)
         return end, arrivals
 
-    def _draw(self, t: int, end: int) -> np.ndarray:
-        return self._cells_to_pairs(self._draw_cells(t, end))
+    def _draw_ahead(self, t: int) -> None:
+        """Start drawing the model year that begins at week ``t`` in the background thread
+        (nothing without one, past the end, or if it is already being drawn)."""
+        if (self._prefetch is None or self.fixed_arrivals is not None
+                or t >= self.calendar.n_weeks or t in self._pending):  # fmt: skip
+            return
+        year = int(self.calendar.year[t])
+        end = t + int(np.count_nonzero(self.calendar.year[t:] == year))
+        cell_pair = self.routing.cell_pair.copy()
+        self._pending[t] = self._prefetch.submit(
+            lambda: (cell_pair, self._draw(t, end, cell_pair))
+        )
+
+    def _draw(self, t: int, end: int, cell_pair: np.ndarray | None = None) -> np.ndarray:
+        """Arrivals per pair in weeks ``t .. end`` of one model year, shape (weeks, pairs): a
+        view of a pair-major array into which the sampler adds each cell's draws directly
+        (the same numbers as :meth:`_cells_to_pairs` of :meth:`_draw_cells`).
+
+        Args:
+            t, end: The weeks (within one model year).
+            cell_pair: Work pair of each cell (default: ``routing.cell_pair``).
+        """
+        d = self.demand
+        year = int(self.calendar.year[t])
+        out = np.zeros((self.n_pairs, end - t), dtype=np.int64)
+        rows = self.routing.cell_pair if cell_pair is None else cell_pair
+        self.sampler.draw_into(year, self._base_for_year(year), d.season[:, t:end],
+                               d.shock_weekly[:, t:end], self.shock_share, rows,
+                               out)  # fmt: skip
+        return out.T
 
     def _draw_cells(self, t: int, end: int) -> np.ndarray:
         d = self.demand
@@ -486,23 +512,53 @@ class FederalModel(mesa.Model):
         if shock is None:
             shock = np.zeros_like(season)
         season, shock = np.ascontiguousarray(season), np.ascontiguousarray(shock)
+        if t0 < 0:  # the warm-up: meanwhile the first model year can be drawn
+            self._draw_ahead(0)
         if self.kernel == "numba":
             self._advance_compiled(arrivals, t0, record, season, shock)
         else:
             self._advance_numpy(arrivals, t0, record, season, shock)
 
-    def _queueing_inputs(self, sl: slice, ag: np.ndarray, season: np.ndarray,
+    def _block_starts(self) -> list[np.ndarray]:
+        """Per block, the block-local first pair of each of its agencies and the block's
+        number of pairs (kept while the blocks and the pairs' agencies stay the same)."""
+        key = self._starts_key
+        if key is None or key[0] is not self.pair_agency or key[1] is not self.blocks:
+            self._starts = [_agency_starts(self.pair_agency[lo:hi]) for lo, hi in self.blocks]
+            self._starts_key = (self.pair_agency, self.blocks)
+        return self._starts
+
+    _starts_key: tuple | None = None
+    _starts: list[np.ndarray] = []
+
+    def _queueing_inputs(self, sl: slice, starts: np.ndarray, season: np.ndarray,
                          shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Within-week waits and high-load flags (weeks x block agencies) for one block."""
-        n_weeks, n_ag = season.shape[0], int(ag[-1]) + 1
+        """Within-week waits and high-load flags (weeks x block agencies) for one block.
+
+        ``starts``: the block-local first pair of each of its agencies (and the end). Each
+        agency's wait is cached with its (FTE, expected work, expected cases) and recomputed
+        only when one of them changes (exact: the same inputs give the same wait); the cache
+        is reset when the agencies or the queueing settings change.
+        """
+        n_weeks, n_ag = season.shape[0], len(starts) - 1
         wait = np.zeros((n_weeks, n_ag))
         high = np.zeros((n_weeks, n_ag), dtype=np.bool_)
         if self.within_week_queueing:
+            settings = (self.n_agencies, self.fte_minutes_week, self.productivity,
+                        self.load_limit, self.service_cv)  # fmt: skip
+            if self._wait_settings != settings:  # first use, or the settings changed
+                self._wait_cache = np.full((self.n_agencies, 5), np.nan)
+                self._wait_settings = settings
+            a0 = int(self.pair_agency[sl.start])
             agency_waits(season, shock, self._pair_base_cases[sl], self._pair_shock_cases[sl],
-                         self.pair_service[sl], self.minutes[sl], self.own_fte[sl], ag, n_ag,
+                         self.pair_service[sl], self.minutes[sl], self.own_fte[sl], starts,
                          self.fte_minutes_week, self.productivity, self.load_limit,
-                         self.service_cv, wait, high)  # fmt: skip
+                         self.service_cv, self._wait_cache[a0 : a0 + n_ag], wait,
+                         high)  # fmt: skip
         return wait, high
+
+    _wait_cache: np.ndarray | None = None
+    _wait_settings: tuple | None = None
 
     def _advance_compiled(self, arrivals: np.ndarray, t0: int, record: bool,
                           season: np.ndarray, shock: np.ndarray) -> None:  # fmt: skip
@@ -518,21 +574,23 @@ class FederalModel(mesa.Model):
         thresholds = np.asarray(LEAD_THRESHOLDS_WEEKS, dtype=np.float64)
         tracing = record and self.trace is not None
         shape = (n_weeks, len(AGG_FIELDS), self.n_groups) if record else (0, 0, 0)
+        by_pair = arrivals.T  # (n_pairs, n_weeks): a view when drawn pair-major
+        block_starts = self._block_starts()
 
-        def one(block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-            lo, hi = block
+        def one(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            lo, hi = self.blocks[b]
             sl = slice(lo, hi)
-            ag = self.pair_agency[sl] - self.pair_agency[lo]
+            starts = block_starts[b]
             weekly = np.zeros(shape)
             buf = np.zeros((4, n_weeks, hi - lo)) if tracing else np.empty((0, 0, 0))
             cum_a, cum_c = self.cum_arrivals[sl].copy(), self.cum_completions[sl].copy()
-            wait, high = self._queueing_inputs(sl, ag, season, shock)
+            wait, high = self._queueing_inputs(sl, starts, season, shock)
             advance_block(
-                t0, np.ascontiguousarray(arrivals[:, sl]), q.backlog[sl], q.oldest[sl],
+                t0, by_pair[sl], q.backlog[sl], q.oldest[sl],
                 q.credit[sl], self.minutes[sl], self.processing_weeks[sl],
                 self.capacity_per_fte[sl], self._keep_fte[sl], self._pool_fte[sl],
                 self.expected_work[sl], self._agency_work[sl], self._own_share[sl],
-                self.own_fte[sl], ag, int(ag[-1]) + 1, self.fungible_share,
+                self.own_fte[sl], starts, self.fungible_share,
                 self.pair_group[sl], thresholds, weekly, self.cum_arrivals[sl],
                 self.cum_completions[sl], self._cum_lead[sl], record, buf,
                 wait, high, self.service_cv, self.noise_key, lo,
@@ -540,9 +598,9 @@ class FederalModel(mesa.Model):
             return weekly, buf, cum_a, cum_c
 
         if self._kernel_pool is not None and len(self.blocks) > 1:
-            results = list(self._kernel_pool.map(one, self.blocks))
+            results = list(self._kernel_pool.map(one, range(len(self.blocks))))
         else:
-            results = [one(b) for b in self.blocks]
+            results = [one(b) for b in range(len(self.blocks))]
         for (lo, hi), (weekly, buf, cum_a, cum_c) in zip(self.blocks, results, strict=True):
             if record:
                 self.weekly[t0 : t0 + n_weeks] += weekly
@@ -561,7 +619,7 @@ class FederalModel(mesa.Model):
         """:meth:`_advance` on numpy arrays: the reference for the compiled kernel."""
         arrivals = arrivals.astype(np.float64, copy=False)
         q = self.queues
-        for lo, hi in self.blocks:
+        for (lo, hi), starts in zip(self.blocks, self._block_starts(), strict=True):
             sl = slice(lo, hi)
             ag = self.pair_agency[sl] - self.pair_agency[lo]
             n_ag = int(ag[-1]) + 1
@@ -572,7 +630,7 @@ class FederalModel(mesa.Model):
             own = self.own_fte[sl]
             group = self.pair_group[sl]
             sub = QueueState(q.backlog[sl].copy(), q.oldest[sl].copy(), q.credit[sl].copy())
-            wait, high = self._queueing_inputs(sl, ag, season, shock)
+            wait, high = self._queueing_inputs(sl, starts, season, shock)
             for i in range(arrivals.shape[0]):
                 a = arrivals[i, sl]
                 # staffing: the fungible pool follows expected plus waiting work
@@ -695,3 +753,10 @@ def _agency_blocks(pair_agency: np.ndarray, block_size: int) -> list[tuple[int, 
         blocks.append((lo, hi))
         lo = hi
     return blocks
+
+
+def _agency_starts(block_agency: np.ndarray) -> np.ndarray:
+    """First block-local pair of each agency of a block (pairs sorted by agency), then the
+    block's number of pairs."""
+    ag = block_agency - block_agency[0]
+    return np.searchsorted(ag, np.arange(int(ag[-1]) + 2)).astype(np.int64)

@@ -35,8 +35,7 @@ def advance_block(
     agency_work: np.ndarray,
     own_share: np.ndarray,
     own_fte: np.ndarray,
-    agency: np.ndarray,
-    n_agencies: int,
+    agency_start: np.ndarray,
     fungible_share: float,
     group: np.ndarray,
     thresholds: np.ndarray,
@@ -52,17 +51,23 @@ def advance_block(
     noise_key: int,
     pair_offset: int,
 ) -> None:  # pragma: no cover - compiled; checked against the numpy reference in tests
-    """Advance one block of pairs through ``arrivals.shape[0]`` weeks (mutates the state).
+    """Advance one block of pairs through ``arrivals.shape[1]`` weeks (mutates the state).
+
+    The loop runs agency by agency and, within an agency, week by week over its pairs: the
+    pairs of one agency are coupled only through the agency's fungible staff, so each agency
+    can go through all weeks while its few pairs stay in the fastest cache. Every sum is
+    taken in the same order as in a week-by-week loop over all pairs (for a given week and
+    group, pairs in index order), so the results do not depend on this order.
 
     Args:
         t0: Index (and start time, weeks) of the first week.
-        arrivals: Shape (n_weeks, n_pairs) arrivals of the block's pairs.
+        arrivals: Shape (n_pairs, n_weeks) arrivals of the block's pairs (pair-major).
         backlog, oldest, credit: Queue state (see :class:`model.processing.QueueState`).
         minutes, processing_weeks, capacity_per_fte: Per pair, per case.
         keep_fte, pool_fte, expected_work, agency_work, own_share, own_fte: Staffing
             quantities per pair (see ``FederalModel._staffing_changed``).
-        agency: Block-local agency index of each pair (0 .. n_agencies-1).
-        n_agencies: Agencies in the block.
+        agency_start: Shape (n_agencies + 1,): first block-local pair of each agency of the
+            block (pairs are sorted by agency), and the number of pairs at the end.
         fungible_share: Share of FTE pooled within an agency.
         group: (Land, level, service) group of each pair.
         thresholds: Lead-time thresholds (weeks) for the ``over_*w`` aggregates.
@@ -82,40 +87,47 @@ def advance_block(
         pair_offset: Global index of the block's first pair (the noise is keyed by pair and
             week, so it does not depend on blocks or threads).
     """
-    n_weeks, n_pairs = arrivals.shape
-    waiting_agency = np.zeros(n_agencies)
+    n_weeks = arrivals.shape[1]
+    n_agencies = agency_start.shape[0] - 1
     do_trace = trace.shape[0] > 0
-    for i in range(n_weeks):
-        t = float(t0 + i)
-        if fungible_share > 0.0:
-            waiting_agency[:] = 0.0
-            for p in range(n_pairs):
-                waiting_agency[agency[p]] += backlog[p] * minutes[p]
-        for p in range(n_pairs):
-            a = float(arrivals[i, p])
-            b0 = backlog[p]
+    n_thresholds = thresholds.shape[0]
+    lowest_threshold = thresholds[0]
+    for g in range(n_agencies):
+        # unsigned pair indices: the compiler then drops the negative-index wraparound of
+        # every array access (about 10 % of the loop's time)
+        first, last = np.uint64(agency_start[g]), np.uint64(agency_start[g + 1])
+        for i in range(n_weeks):
+            t = float(t0 + i)
+            waiting_agency = 0.0
             if fungible_share > 0.0:
-                waiting = b0 * minutes[p]
-                denom = agency_work[p] + waiting_agency[agency[p]]
-                share = (expected_work[p] + waiting) / denom if denom > 0.0 else own_share[p]
-                fte = keep_fte[p] + pool_fte[p] * share
-            else:
-                fte = own_fte[p]
-            capacity = fte * capacity_per_fte[p]
-            # --- the FIFO rule of model.processing.step_queues, per pair ---
-            c0 = credit[p]
-            avail = c0 + capacity
-            if b0 == 0.0 and a == 0.0:  # nothing to do: only idle capacity is banked
-                credit[p] = min(avail, 1.0)
-                lead = 0.0
-                done = 0.0
-                left = 0.0
-            else:
+                for p in range(first, last):
+                    waiting_agency += backlog[p] * minutes[p]
+            wait_floor = within_wait[i, g]
+            busy_noise = high_load[i, g]
+            for p in range(first, last):
+                a = float(arrivals[p, i])
+                b0 = backlog[p]
+                if fungible_share > 0.0:
+                    waiting = b0 * minutes[p]
+                    denom = agency_work[p] + waiting_agency
+                    share = (expected_work[p] + waiting) / denom if denom > 0.0 else own_share[p]
+                    fte = keep_fte[p] + pool_fte[p] * share
+                else:
+                    fte = own_fte[p]
+                capacity = fte * capacity_per_fte[p]
+                # --- the FIFO rule of model.processing.step_queues, per pair ---
+                c0 = credit[p]
+                avail = c0 + capacity
+                if b0 == 0.0 and a == 0.0:
+                    # nothing to do: only idle capacity is banked; no flows, so nothing is
+                    # recorded (the aggregates, counters and trace would only add zeros)
+                    credit[p] = min(avail, 1.0)
+                    continue
                 inv_rate = 1.0 / max(capacity, TINY)
                 total = b0 + a
                 whole = avail
-                if high_load[i, agency[p]] and total > np.floor(avail + WHOLE_CASE_TOLERANCE):
-                    z = normal_draw(noise_key, pair_offset + p, t0 + i)
+                if busy_noise and total > np.floor(avail + WHOLE_CASE_TOLERANCE):
+                    z = normal_draw(noise_key, pair_offset + np.int64(p), t0 + i)
                     whole = avail + noise_sd * np.sqrt(capacity) * z
                 cap_whole = np.floor(max(whole, 0.0) + WHOLE_CASE_TOLERANCE)
                 done = min(total, cap_whole)
@@ -128,6 +140,7 @@ def advance_block(
                 frac = k1 / b0 if b0 > 0.0 else 0.0
                 lead = k1 * (span - head - 0.5 * span * frac + 0.5 * k1 * inv_rate)
                 f0 = k1 * inv_rate - head
+                inv_a = 0.0  # with k2 = 0 only k2 * inv_a = 0 is used below
                 if k2 > 0.0:
                     # positive part of the wait a0 + slope j over the new arrivals [0, k2)
                     inv_a = 1.0 / a
@@ -141,11 +154,8 @@ def advance_block(
                         p0 = max(f0, 0.0)
                         p1 = max(f1, 0.0)
                         wait_new = k2 * (p0 * p0 - p1 * p1) / (2.0 * (f0 - f1))
-                else:
-                    inv_a = 1.0 / a if a > 0.0 else 0.0
-                    wait_new = 0.0
-                lead += wait_new
-                floor_wait = within_wait[i, agency[p]] * done
+                    lead += wait_new
+                floor_wait = wait_floor * done
                 if floor_wait > lead:
                     lead = floor_wait
                 lead += done * processing_weeks[p]
@@ -153,24 +163,25 @@ def advance_block(
                     oldest[p] = oldest[p] + frac * span
                 else:
                     oldest[p] = t + k2 * inv_a
-            backlog[p] = left
-            if record:
-                g = group[p]
-                weekly[i, 0, g] += a
-                weekly[i, 1, g] += done
-                weekly[i, 2, g] += left
-                weekly[i, 3, g] += lead
-                for k in range(thresholds.shape[0]):
-                    if lead > thresholds[k] * done:
-                        weekly[i, 6 + k, g] += done
-                cum_arrivals[p] += a
-                cum_completions[p] += done
-                cum_lead[p] += lead
-            if do_trace:
-                trace[0, i, p] = a
-                trace[1, i, p] = done
-                trace[2, i, p] = left
-                trace[3, i, p] = lead
+                backlog[p] = left
+                if record:
+                    grp = np.uint64(group[p])
+                    weekly[i, 0, grp] += a
+                    weekly[i, 1, grp] += done
+                    weekly[i, 2, grp] += left
+                    weekly[i, 3, grp] += lead
+                    if lead > lowest_threshold * done:  # mean lead time over the lowest threshold
+                        for k in range(n_thresholds):
+                            if lead > thresholds[k] * done:
+                                weekly[i, 6 + k, grp] += done
+                    cum_arrivals[p] += a
+                    cum_completions[p] += done
+                    cum_lead[p] += lead
+                if do_trace:
+                    trace[0, i, p] = a
+                    trace[1, i, p] = done
+                    trace[2, i, p] = left
+                    trace[3, i, p] = lead
 
 
 MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -237,6 +248,23 @@ def erlang_c_wait(c: int, arrival_rate: float, service_rate: float) -> float:  #
 
 
 @njit(cache=True, nogil=True)
+def _wait_of(fte: float, work: float, cases: float, fte_minutes_week: float, productivity: float,
+             load_limit: float, factor: float) -> tuple[float, bool]:  # pragma: no cover
+    """One agency's within-week wait and high-load flag (see :func:`agency_waits`)."""
+    if cases <= 0.0:
+        return 0.0, False
+    capacity_minutes = fte * fte_minutes_week * productivity
+    if capacity_minutes <= 0.0:
+        return 0.0, True
+    rho = work / capacity_minutes
+    c = max(1, int(np.floor(fte + 0.5)))
+    weeks_per_case = work / cases / (fte_minutes_week * productivity)
+    per_server = (fte / c) / weeks_per_case  # cases per week per server
+    lam = min(cases, load_limit * c * per_server)
+    return factor * erlang_c_wait(c, lam, per_server), rho >= load_limit
+
+
+@njit(cache=True, nogil=True)
 def agency_waits(
     season: np.ndarray,
     shock: np.ndarray,
@@ -245,12 +273,12 @@ def agency_waits(
     service: np.ndarray,
     minutes: np.ndarray,
     own_fte: np.ndarray,
-    agency: np.ndarray,
-    n_agencies: int,
+    agency_start: np.ndarray,
     fte_minutes_week: float,
     productivity: float,
     load_limit: float,
     service_cv: float,
+    cache: np.ndarray,
     within_wait: np.ndarray,
     high_load: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; checked against Erlang C in tests
@@ -262,6 +290,10 @@ def agency_waits(
     (1 + cv^2) / 2, at the expected load capped at ``load_limit``. At or above the limit the
     agency is flagged: its busy weeks get a random capacity instead.
 
+    The wait is a function of the agency's (FTE, expected work, expected cases) only, so it
+    is kept in ``cache`` and recomputed only when one of the three changes (exact: the same
+    sums in the same order give the same numbers).
+
     Args:
         season: Shape (n_weeks, n_services): each service's seasonality factor per week.
         shock: Shape (n_weeks, n_services): nationwide one-off programme cases per week.
@@ -270,23 +302,20 @@ def agency_waits(
         service: Service code of each pair.
         minutes: Staff minutes per case per pair.
         own_fte: FTE per pair.
-        agency: Block-local agency of each pair.
-        n_agencies: Agencies in the block.
+        agency_start: Shape (n_agencies + 1,): first pair of each agency (pairs sorted by
+            agency), and the number of pairs at the end.
         fte_minutes_week: Working minutes of one FTE per week.
         productivity: ``productivity_factor``.
         load_limit: ``stationary_load_limit``.
         service_cv: ``service_time_cv``.
+        cache: Shape (n_agencies, 5): per agency the last (FTE, work, cases, wait, high);
+            updated in place (NaN rows: nothing cached yet).
         within_wait: Output, shape (n_weeks, n_agencies), weeks.
         high_load: Output, shape (n_weeks, n_agencies).
     """
     n_weeks = season.shape[0]
-    n_pairs = len(base_cases)
-    fte = np.zeros(n_agencies)
-    for p in range(n_pairs):
-        fte[agency[p]] += own_fte[p]
+    n_agencies = agency_start.shape[0] - 1
     factor = 0.5 * (1.0 + service_cv * service_cv)
-    work = np.zeros(n_agencies)
-    cases = np.zeros(n_agencies)
     for i in range(n_weeks):
         if i > 0:  # the expected load only changes with the month or a programme's week
             same = True
@@ -298,29 +327,29 @@ def agency_waits(
                 within_wait[i, :] = within_wait[i - 1, :]
                 high_load[i, :] = high_load[i - 1, :]
                 continue
-        work[:] = 0.0
-        cases[:] = 0.0
-        for p in range(n_pairs):
-            s = service[p]
-            expected = base_cases[p] * season[i, s] + shock_cases[p] * shock[i, s]
-            work[agency[p]] += expected * minutes[p]
-            cases[agency[p]] += expected
         for g in range(n_agencies):
-            within_wait[i, g] = 0.0
-            high_load[i, g] = False
-            if cases[g] <= 0.0:
+            fte = 0.0
+            work = 0.0
+            cases = 0.0
+            for p in range(agency_start[g], agency_start[g + 1]):
+                fte += own_fte[p]
+                s = service[p]
+                expected = base_cases[p] * season[i, s] + shock_cases[p] * shock[i, s]
+                work += expected * minutes[p]
+                cases += expected
+            if cache[g, 0] == fte and cache[g, 1] == work and cache[g, 2] == cases:
+                within_wait[i, g] = cache[g, 3]
+                high_load[i, g] = cache[g, 4] != 0.0
                 continue
-            capacity_minutes = fte[g] * fte_minutes_week * productivity
-            if capacity_minutes <= 0.0:
-                high_load[i, g] = True
-                continue
-            rho = work[g] / capacity_minutes
-            high_load[i, g] = rho >= load_limit
-            c = max(1, int(np.floor(fte[g] + 0.5)))
-            weeks_per_case = work[g] / cases[g] / (fte_minutes_week * productivity)
-            per_server = (fte[g] / c) / weeks_per_case  # cases per week per server
-            lam = min(cases[g], load_limit * c * per_server)
-            within_wait[i, g] = factor * erlang_c_wait(c, lam, per_server)
+            wait, high = _wait_of(fte, work, cases, fte_minutes_week, productivity, load_limit,
+                                  factor)  # fmt: skip
+            within_wait[i, g] = wait
+            high_load[i, g] = high
+            cache[g, 0] = fte
+            cache[g, 1] = work
+            cache[g, 2] = cases
+            cache[g, 3] = wait
+            cache[g, 4] = 1.0 if high else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -335,7 +364,7 @@ def normal_draws(key: int, first_pair: int, n: int, week: int) -> np.ndarray:  #
 @njit(cache=True, nogil=True)
 def scatter_by_alias(
     counts: np.ndarray,
-    columns: np.ndarray,
+    rows: np.ndarray,
     uniforms: np.ndarray,
     prob: np.ndarray,
     alias: np.ndarray,
@@ -346,20 +375,32 @@ def scatter_by_alias(
 
     Args:
         counts: Cases of each cell in the year.
-        columns: Column of each cell in ``out``.
+        rows: Row of each cell in ``out``.
         uniforms: ``counts.sum()`` uniform(0, 1) numbers.
         prob, alias: The alias table of the weekly probabilities.
-        out: Shape (n_weeks, n_cells_of_service): incremented in place.
+        out: Shape (n_rows, n_weeks) (row-major per cell or pair): incremented in place.
     """
     n = prob.shape[0]
     pos = 0
     for c in range(counts.shape[0]):
-        col = columns[c]
+        row = np.uint64(rows[c])  # unsigned indices: no negative-index wraparound
         for _ in range(counts[c]):
             x = uniforms[pos] * n
-            k = int(x)
+            k = np.uint64(x)
             if k >= n:
-                k = n - 1
-            week = k if x - k < prob[k] else alias[k]
-            out[week, col] += 1
+                k = np.uint64(n - 1)
+            week = k if x - k < prob[k] else np.uint64(alias[k])
+            out[row, week] += 1
             pos += 1
+
+
+@njit(cache=True, nogil=True)
+def add_columns_to_rows(values: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """``out[rows[c], :] += values[:, c]`` for every column ``c`` (several columns may share a
+    row): weeks x cells counts added into a row-major (rows x weeks) array.
+    """  # pragma: no cover - compiled
+    n_weeks, n_cols = values.shape
+    for c in range(n_cols):
+        r = rows[c]
+        for i in range(n_weeks):
+            out[r, i] += values[i, c]
