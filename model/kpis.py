@@ -80,14 +80,16 @@ KPIS: tuple[KPI, ...] = (
     KPI("automated_share", "1", "year_case_weighted_mean", "Share of cases decided without staff time (Dunkelverarbeitung).", "higher", "all", 6),  # noqa: E501
     KPI("efa_adoption_share", "1", "year_end", "Share of responsible agencies using the EfA online service, nationwide.", "higher", "all", 6),  # noqa: E501
     # --- cost, citizen time, CO2 (issue 7) -------------------------------------------------
-    KPI("cost_total_eur", "EUR (2025 prices)", "year_sum", "Erfüllungsaufwand of the administration: personnel, overhead, workplace, IT and migration costs.", "lower", "all", 7),  # noqa: E501
-    KPI("cost_personnel_eur", "EUR (2025 prices)", "year_sum", "Staff hours x Leitfaden wage rate of the executing level, plus overhead and workplace costs.", "lower", "all", 7),  # noqa: E501
-    KPI("cost_it_eur", "EUR (2025 prices)", "year_sum", "IT costs: decentral procedures, platform build, run and per-case costs.", "lower", "all", 7),  # noqa: E501
-    KPI("cost_migration_eur", "EUR (2025 prices)", "year_sum", "One-off costs of moving a service to another mode.", "lower", "all", 7),  # noqa: E501
-    KPI("cost_discounted_eur", "EUR (2025 present value)", "year_sum", "Total cost discounted to 2025 at the registry's discount rate.", "lower", "all", 7),  # noqa: E501
-    KPI("cost_per_case_eur", "EUR/case", "year_case_weighted_mean", "Total cost over completed cases.", "lower", "all", 7),  # noqa: E501
-    KPI("citizen_hours", "h", "year_sum", "Citizens' time for trips to offices (Leitfaden Wegezeiten).", "lower", "all", 7),  # noqa: E501
-    KPI("co2_tonnes", "t CO2", "year_sum", "CO2 of citizens' trips to offices.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_total_eur", "EUR (2025 prices)", "year_sum", "Erfüllungsaufwand of the administration for the modelled services: personnel (with overhead and workplace), IT and migration costs (docs/COSTS.md; the IT part rests on ranged assumptions only).", "lower", "all", 7),  # noqa: E501
+    KPI("cost_personnel_eur", "EUR (2025 prices)", "year_sum", "Staff hours x Leitfaden wage rate of the executing level (Stand 2025), plus overhead (KGSt, AGebV) and workplace costs.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_it_eur", "EUR (2025 prices)", "year_sum", "IT costs: decentral procedures per agency and service, platform and EfA build, run and per-case costs with economies of scale (every parameter a ranged assumption: assumption-driven).", "lower", "all", 7),  # noqa: E501
+    KPI("cost_migration_eur", "EUR (2025 prices)", "year_sum", "One-off costs of agencies handing a service to a central platform or joining an EfA service.", "lower", "all", 7),  # noqa: E501
+    KPI("cost_discounted_eur", "EUR (2025 present value)", "year_sum", "Total cost discounted to 2025 at the registry's discount rate (years before 2025 compound up).", "lower", "all", 7),  # noqa: E501
+    KPI("cost_per_case_eur", "EUR/case", "year_case_weighted_mean", "Total cost over completed cases (applications and case-years of running cases).", "lower", "all", 7),  # noqa: E501
+    KPI("citizen_hours", "h", "year_sum", "Citizens' time for visits to offices (Leitfaden Wegezeiten by the level of the office visited).", "lower", "application", 7),  # noqa: E501
+    KPI("co2_tonnes", "t CO2", "year_sum", "CO2 of citizens' visits to offices (distance per visit x CO2 per person-km, both ranged).", "lower", "application", 7),  # noqa: E501
+    KPI("citizen_trips", "visits", "year_sum", "Citizens' visits to offices for applications: offline applications at the local office, a share of them at central offices, at least one for in-person services.", "lower", "application", 7),  # noqa: E501
+    KPI("online_share", "1", "year_case_weighted_mean", "Share of applications made online (decentral share of the service's group, raised by EfA services and central platforms).", "higher", "application", 7),  # noqa: E501
 )
 # fmt: on
 

@@ -6,6 +6,8 @@
 - ``staff``: one row per year x (Land, level): persons, mean age, retirements, other leavers,
   hires, unfilled posts, staff available, needed and the gap (dynamic staff only).
 - ``staff_agencies``: the same per year x agency (for maps; in the ``full`` set).
+- ``costs``: one row per year x (Land, level, service): cost components, citizen visits, hours
+  and CO2 (:mod:`model.costs`).
 - ``kpis``: long table ``year, kpi, level, service_id, value`` for every KPI of
   :mod:`model.kpis` the engine computes, nationwide (``level = "all"``, ``service_id = "all"``),
   per level, per service and per level x service.
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from model.agencies import LEVELS
+from model.costs import cost_kpis, cost_table
 from model.engine import AGG_FIELDS, LEAD_THRESHOLDS_WEEKS, FederalModel
 from model.kpis import KPI_BY_NAME
 from model.staffing import AGE_OFFSET, LEVEL_TO_DESTATIS
@@ -169,6 +172,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
                                       "service_id": sid, "value": vals}))  # fmt: skip
     rows += _staff_kpis(m)
     rows += _execution_kpis(m)
+    rows += cost_kpis(m)
     out = pd.concat(rows, ignore_index=True)
     unknown = set(out["kpi"]) - set(KPI_BY_NAME)
     if unknown:  # a KPI must be defined in the dictionary before it is reported
@@ -322,7 +326,8 @@ def run_tables(m: FederalModel, which: tuple[str, ...]) -> dict[str, pd.DataFram
     """The tables named in ``which`` (``kpis``, ``weekly``, ``agencies``, ``staff``,
     ``staff_agencies``); staff tables are left out when staff are constant."""
     makers = {"kpis": kpi_table, "weekly": weekly_table, "agencies": agencies_table,
-              "staff": staff_table, "staff_agencies": staff_agencies_table}  # fmt: skip
+              "staff": staff_table, "staff_agencies": staff_agencies_table,
+              "costs": cost_table}  # fmt: skip
     tables = {name: makers[name](m) for name in which}
     return {k: v for k, v in tables.items() if v is not None}
 

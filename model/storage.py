@@ -52,8 +52,8 @@ SCHEMA_VERSION = 1
 # Which tables each ``--tables`` choice writes, smallest first.
 TABLE_SETS: dict[str, tuple[str, ...]] = {
     "kpis": ("kpis",),
-    "aggregates": ("kpis", "weekly", "staff"),
-    "full": ("kpis", "weekly", "staff", "agencies", "staff_agencies"),
+    "aggregates": ("kpis", "weekly", "staff", "costs"),
+    "full": ("kpis", "weekly", "staff", "agencies", "staff_agencies", "costs"),
 }
 
 MANIFEST_NAME = "manifest.json"

@@ -324,6 +324,7 @@ def test_manifest_has_the_documented_keys():
         "staff": {"file": "staff.parquet"},
         "agencies": {"file": "agencies.parquet"},
         "staff_agencies": {"file": "staff_agencies.parquet"},
+        "costs": {"file": "costs.parquet"},
     }
     assert set(manifest["packages"]) == {"numpy", "pandas", "pyarrow", "mesa", "simpy"}
     assert manifest["packages"]["pandas"] == pd.__version__
