@@ -6,10 +6,11 @@ A scenario moves services with ``[[execution]]`` entries::
     [[execution]]
     services = ["kfz_zulassung"]          # or: select = { local_knowledge_max = 0.2, ... }
     mode = "central_bund"                 # decentral | efa | central_land | central_bund |
-                                          # legislating_level
+                                          # legislating_level | criteria
     start = 2027-01-04                    # go-live: the first migration wave
     migration_weeks = 52                  # optional (default: registry migration_weeks)
     lands = ["BY", "NW"]                  # optional: only these Länder (default: all)
+    criteria_when = "future"              # mode criteria only: "today" or "future" scores
 
 This module validates the entries (one-line errors naming file, key and what is allowed) and
 resolves them into :class:`Move` objects per (service, Land); :mod:`model.migration` runs them.
@@ -28,9 +29,14 @@ import pandas as pd
 from model.checks import Check, check_table, choice, is_str, list_of, number, unknown, whole
 from model.checks import err as _err
 
-MODES: tuple[str, ...] = ("decentral", "efa", "central_land", "central_bund", "legislating_level")
+MODES: tuple[str, ...] = ("decentral", "efa", "central_land", "central_bund", "legislating_level",
+                          "criteria")  # fmt: skip
 """Execution modes a scenario can set (``legislating_level``: the service follows its
-legislating level — Bund → central_bund, Land → central_land, Kommune → decentral)."""
+legislating level — Bund → central_bund, Land → central_land, Kommune → decentral;
+``criteria``: the seed's 12-criteria rule (:func:`model.criteria.recommend`) decides, see
+:func:`criteria_modes`)."""
+CRITERIA_WHEN: tuple[str, ...] = ("today", "future")
+"""Which scores the ``criteria`` mode applies (default ``future``: the seed's ● marks)."""
 
 SELECT_KEYS: dict[str, Check] = {
     "local_knowledge_max": number(0.0, 1.0),
@@ -62,6 +68,7 @@ ENTRY_KEYS: dict[str, Check] = {
     "migration_weeks": whole(0, 520),
     "lands": list_of(is_str, "Land codes"),
     "description": is_str,
+    "criteria_when": choice(CRITERIA_WHEN),
 }
 
 
@@ -103,6 +110,8 @@ def validate_entries(shown: str, entries: Any, service_ids: Iterable[str],
         for required in ("mode", "start"):
             if required not in entry:
                 raise _err(shown, f"{key}.{required}", "is required")
+        if "criteria_when" in entry and entry["mode"] != "criteria":
+            raise _err(shown, f"{key}.criteria_when", "is allowed only with mode = \"criteria\"")
         if ("services" in entry) == ("select" in entry):
             raise _err(shown, key, "needs exactly one of 'services' (a list) or 'select' (a rule)")
         for sid in entry.get("services", []):
@@ -142,13 +151,55 @@ def select_services(rule: Mapping[str, Any], services: pd.DataFrame,
     return [sid for sid in s.index if keep[sid]]
 
 
+def criteria_modes(services: pd.DataFrame, execution: pd.DataFrame,
+                   when: str = "future") -> dict[str, str]:  # fmt: skip
+    """The mode the 12-criteria rule gives each scored service (the ``criteria`` mode).
+
+    A service the rule recommends for central execution (``recommendation`` for ``future``,
+    ``recommendation_today`` for ``today``) goes to the central platform of its legislating
+    level (Bund law → ``central_bund``, Land law → ``central_land``), unless every Land
+    executes it centrally already (at Land or Bund level: it stays where it is, e.g. Kindergeld,
+    BAföG). A service recommended for local execution stays as it is (services only ever move
+    to a coarser level). An in-person service keeps its local front office through the
+    catalogue's ``in_person`` flag, as in every central mode.
+
+    Args:
+        services: Catalogue services (``service_id``, ``legislating_level``, names, ...).
+        execution: Catalogue execution table (``service_id``, ``land``, ``level``).
+        when: ``today`` or ``future`` scores.
+
+    Returns:
+        ``{service_id: mode}`` with modes ``central_bund``, ``central_land`` or ``unchanged``
+        (no move).
+    """
+    from model.catalogue import Catalogue
+    from model.criteria import execution_class, recommend
+
+    catalogue = Catalogue(services=services, execution=execution, seasonality=pd.DataFrame(),
+                          shocks=pd.DataFrame())  # fmt: skip
+    table = recommend(catalogue=catalogue)
+    column = "recommendation" if when == "future" else "recommendation_today"
+    leg = services.set_index("service_id")["legislating_level"]
+    levels = execution.groupby("service_id")["level"].agg(set)
+    out = {}
+    for sid, rec in zip(table["service_id"], table[column], strict=True):
+        central_today = execution_class(levels.get(sid, set())) == "central"
+        if rec == "central" and not central_today:
+            out[sid] = {"bund": "central_bund", "land": "central_land"}.get(leg[sid], "unchanged")
+        else:
+            out[sid] = "unchanged"
+    return out
+
+
 def resolve_moves(shown: str, entries: list[Mapping[str, Any]], services: pd.DataFrame,
                   execution: pd.DataFrame, land_codes: list[str], default_weeks: int,
                   active: Iterable[str]) -> list[Move]:  # fmt: skip
     """Turn ``[[execution]]`` entries into moves per (service, Land), in entry order.
 
     Services that are not active in the scenario are skipped; a move to where the service is
-    executed already (e.g. ``central_bund`` for Kindergeld) is kept and does nothing. Two moves
+    executed already (e.g. ``central_bund`` for Kindergeld) is kept and does nothing. Mode
+    ``criteria`` resolves per service through :func:`criteria_modes`; services it leaves
+    unchanged get no move. Two moves
     of one service in one Land must not overlap: the later may start only after the earlier's
     migration has ended.
 
@@ -158,6 +209,7 @@ def resolve_moves(shown: str, entries: list[Mapping[str, Any]], services: pd.Dat
     active = set(active)
     leg = services.set_index("service_id")["legislating_level"]
     moves: list[Move] = []
+    by_rule: dict[str, dict[str, str]] = {}
     for i, entry in enumerate(entries):
         sids = entry.get("services") or select_services(entry["select"], services, execution)
         lands = entry.get("lands") or land_codes
@@ -168,6 +220,13 @@ def resolve_moves(shown: str, entries: list[Mapping[str, Any]], services: pd.Dat
             mode = entry["mode"]
             if mode == "legislating_level":
                 mode = {"bund": "central_bund", "land": "central_land"}.get(leg[sid], "decentral")
+            elif mode == "criteria":
+                when = entry.get("criteria_when", "future")
+                if when not in by_rule:
+                    by_rule[when] = criteria_modes(services, execution, when)
+                mode = by_rule[when].get(sid, "unchanged")
+                if mode == "unchanged":
+                    continue
             for code in lands:
                 moves.append(Move(sid, land_codes.index(code), mode, entry["start"], weeks, i))
     by_key: dict[tuple[str, int], Move] = {}
