@@ -87,9 +87,7 @@ class ExecutionRuntime:
         rates = (params["automation_rate_decentral"], params["automation_rate_efa"],
                  params["automation_rate_central"])  # fmt: skip
         self.rate = np.asarray(rates, dtype=np.float64)
-        for ms in moves:
-            if ms.target >= 0:
-                self.mode[ms.target] = 2
+        for ms in moves:  # a platform becomes one at its first wave (see _waves)
             if ms.move.mode == "efa":
                 ms.it_phase = make_stream(self.seed, f"efa/it/{ms.move.service_id}/"
                                           f"{ms.move.land_row}").integers(
@@ -180,6 +178,8 @@ class ExecutionRuntime:
             cum = np.cumsum(ms.contrib) / total
             want = int(np.searchsorted(cum, share + 1e-12, side="right"))
         out = [(int(p), ms.target) for p in ms.sources[ms.joined:want]]
+        if out:
+            self.mode[ms.target] = 2  # the platform works centrally from its first wave
         ms.join_week[ms.joined:max(ms.joined, want)] = t
         ms.joined = max(ms.joined, want)
         return out
