@@ -535,30 +535,17 @@ class FederalModel(mesa.Model):
                          shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Within-week waits and high-load flags (weeks x block agencies) for one block.
 
-        ``starts``: the block-local first pair of each of its agencies (and the end). Each
-        agency's wait is cached with its (FTE, expected work, expected cases) and recomputed
-        only when one of them changes (exact: the same inputs give the same wait); the cache
-        is reset when the agencies or the queueing settings change.
+        ``starts``: the block-local first pair of each of its agencies (and the end).
         """
         n_weeks, n_ag = season.shape[0], len(starts) - 1
         wait = np.zeros((n_weeks, n_ag))
         high = np.zeros((n_weeks, n_ag), dtype=np.bool_)
         if self.within_week_queueing:
-            settings = (self.n_agencies, self.fte_minutes_week, self.productivity,
-                        self.load_limit, self.service_cv)  # fmt: skip
-            if self._wait_settings != settings:  # first use, or the settings changed
-                self._wait_cache = np.full((self.n_agencies, 5), np.nan)
-                self._wait_settings = settings
-            a0 = int(self.pair_agency[sl.start])
             agency_waits(season, shock, self._pair_base_cases[sl], self._pair_shock_cases[sl],
                          self.pair_service[sl], self.minutes[sl], self.own_fte[sl], starts,
                          self.fte_minutes_week, self.productivity, self.load_limit,
-                         self.service_cv, self._wait_cache[a0 : a0 + n_ag], wait,
-                         high)  # fmt: skip
+                         self.service_cv, wait, high)  # fmt: skip
         return wait, high
-
-    _wait_cache: np.ndarray | None = None
-    _wait_settings: tuple | None = None
 
     def _advance_compiled(self, arrivals: np.ndarray, t0: int, record: bool,
                           season: np.ndarray, shock: np.ndarray) -> None:  # fmt: skip

@@ -278,7 +278,6 @@ def agency_waits(
     productivity: float,
     load_limit: float,
     service_cv: float,
-    cache: np.ndarray,
     within_wait: np.ndarray,
     high_load: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; checked against Erlang C in tests
@@ -289,10 +288,6 @@ def agency_waits(
     case); the wait is the stationary M/M/c wait (Erlang C) times the Allen-Cunneen factor
     (1 + cv^2) / 2, at the expected load capped at ``load_limit``. At or above the limit the
     agency is flagged: its busy weeks get a random capacity instead.
-
-    The wait is a function of the agency's (FTE, expected work, expected cases) only, so it
-    is kept in ``cache`` and recomputed only when one of the three changes (exact: the same
-    sums in the same order give the same numbers).
 
     Args:
         season: Shape (n_weeks, n_services): each service's seasonality factor per week.
@@ -308,8 +303,6 @@ def agency_waits(
         productivity: ``productivity_factor``.
         load_limit: ``stationary_load_limit``.
         service_cv: ``service_time_cv``.
-        cache: Shape (n_agencies, 5): per agency the last (FTE, work, cases, wait, high);
-            updated in place (NaN rows: nothing cached yet).
         within_wait: Output, shape (n_weeks, n_agencies), weeks.
         high_load: Output, shape (n_weeks, n_agencies).
     """
@@ -331,25 +324,16 @@ def agency_waits(
             fte = 0.0
             work = 0.0
             cases = 0.0
-            for p in range(agency_start[g], agency_start[g + 1]):
+            # unsigned indices: no negative-index wraparound (halves this loop's time)
+            for p in range(np.uint64(agency_start[g]), np.uint64(agency_start[g + 1])):
                 fte += own_fte[p]
-                s = service[p]
+                s = np.uint64(service[p])
                 expected = base_cases[p] * season[i, s] + shock_cases[p] * shock[i, s]
                 work += expected * minutes[p]
                 cases += expected
-            if cache[g, 0] == fte and cache[g, 1] == work and cache[g, 2] == cases:
-                within_wait[i, g] = cache[g, 3]
-                high_load[i, g] = cache[g, 4] != 0.0
-                continue
-            wait, high = _wait_of(fte, work, cases, fte_minutes_week, productivity, load_limit,
-                                  factor)  # fmt: skip
-            within_wait[i, g] = wait
-            high_load[i, g] = high
-            cache[g, 0] = fte
-            cache[g, 1] = work
-            cache[g, 2] = cases
-            cache[g, 3] = wait
-            cache[g, 4] = 1.0 if high else 0.0
+            within_wait[i, g], high_load[i, g] = _wait_of(
+                fte, work, cases, fte_minutes_week, productivity, load_limit, factor
+            )
 
 
 @njit(cache=True, nogil=True)
