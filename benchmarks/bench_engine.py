@@ -4,26 +4,28 @@ Measures, for each scenario, in a fresh process per repetition:
 
 - ``model``: ``FederalModel(...).run()`` from loading the packaged data to results in memory
   (load the scenario and data, build the model, run every week; the model's arrays are the
-  results) — the same code as ``foedsim run`` (:func:`model.runner.run_scenario`); the KPI
-  tables built from them afterwards are reported separately (``tables``);
+  results), wall time, with the CPU time of the process (all threads) beside it; the KPI
+  tables built from the results afterwards are reported separately (``tables``), and the
+  imports (numpy, pandas, mesa, numba, scipy, ...: a per-process constant) are not in it;
 - ``peak_rss_mb``: the process's peak resident memory (includes the Python interpreter and the
   imported libraries);
-- ``end_to_end``: wall time of the ``foedsim run`` command (imports and writing included),
-  with its phases.
+- ``end_to_end``: wall time of the ``foedsim run`` command (imports, the model, tables and
+  writing; :func:`model.runner.run_scenario`).
 
 Usage::
 
     python benchmarks/bench_engine.py [--reps 5] [--threads 2] [SCENARIO ...]
 
-Prints a Markdown table for docs/PERFORMANCE.md.
+Prints a Markdown table for docs/PERFORMANCE.md and the load average of the machine before
+and after (the machine is shared: compare rows measured at the same time).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,16 +38,30 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
-from model.runner import run_scenario
+import model.runner  # the imports of `foedsim run`
+from model.engine import FederalModel
+from model.results import run_tables
+from model.scenario import load_scenario
+from model.storage import TABLE_SETS
 t_import = time.perf_counter() - t0
-t1 = time.perf_counter()
-outcome = run_scenario(sys.argv[1], seed=int(sys.argv[2]), tables="kpis", threads=int(sys.argv[3]))
+wall, cpu = [time.perf_counter()], [time.process_time()]
+def mark():
+    wall.append(time.perf_counter()); cpu.append(time.process_time())
+sc = load_scenario(sys.argv[1]); mark()
+m = FederalModel(sc, seed=int(sys.argv[2]), threads=int(sys.argv[3])); mark()
+m.run(); mark()
+run_tables(m, TABLE_SETS["kpis"]); mark()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-t = outcome.timings
-print(json.dumps({"import": t_import, "model": t["load"] + t["init"] + t["simulate"],
-                  "rss": rss, **t,
-                  "pairs": outcome.model.n_pairs, "agencies": outcome.model.n_agencies}))
+d = {k: wall[i + 1] - wall[i] for i, k in enumerate(("load", "init", "simulate", "tables"))}
+d.update({k + "_cpu": cpu[i + 1] - cpu[i] for i, k in enumerate(("load", "init", "simulate"))})
+d["model"] = wall[3] - wall[0]
+d["model_cpu"] = cpu[3] - cpu[0]
+print(json.dumps({"import": t_import, "rss": rss, "pairs": m.n_pairs,
+                  "agencies": m.n_agencies, **d}))
 """
+
+PHASES = ("model", "model_cpu", "rss", "load", "init", "simulate", "init_cpu", "simulate_cpu",
+          "tables", "import")  # fmt: skip
 
 
 def measure(scenario: str, reps: int, threads: int) -> dict:
@@ -63,10 +79,10 @@ def measure(scenario: str, reps: int, threads: int) -> dict:
                             "--out", str(Path(tmp) / f"r{rep}")],
                            check=True, capture_output=True, text=True, cwd=ROOT)  # fmt: skip
             e2e.append(time.perf_counter() - t)
-    med = {k: statistics.median(r[k] for r in runs)
-           for k in ("model", "rss", "load", "init", "simulate", "tables", "import")}  # fmt: skip
+    med = {k: statistics.median(r[k] for r in runs) for k in PHASES}
     return {"scenario": scenario, "pairs": runs[0]["pairs"], "agencies": runs[0]["agencies"],
-            **med, "end_to_end": statistics.median(e2e), "reps": reps}  # fmt: skip
+            **med, "model_all": sorted(r["model"] for r in runs),
+            "end_to_end": statistics.median(e2e), "reps": reps}  # fmt: skip
 
 
 def main() -> None:
@@ -81,21 +97,30 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()},"
-        f" {resource.getpagesize()}-byte pages, threads={args.threads}, reps={args.reps}"
+        f" {os.cpu_count()} CPUs, threads={args.threads}, reps={args.reps},"
+        f" load average before: {os.getloadavg()[0]:.2f}"
     )
     print()
     print(
-        "| scenario | agencies | work pairs | model run (median) | simulate | init | tables |"
-        " peak RSS | `foedsim run` end to end (median) |"
+        "| scenario | agencies | work pairs | model run (median) | its CPU | simulate | init |"
+        " tables | peak RSS | `foedsim run` end to end (median) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    runs = []
     for sc in args.scenarios:
         r = measure(sc, args.reps, args.threads)
+        runs.append(r)
         print(
             f"| {sc} | {r['agencies']:,} | {r['pairs']:,} | {r['model']:.2f} s | "
-            f"{r['simulate']:.2f} s | {r['init']:.2f} s | {r['tables']:.2f} s | "
-            f"{r['rss']:.0f} MB | {r['end_to_end']:.2f} s |"
+            f"{r['model_cpu']:.2f} s | {r['simulate']:.2f} s | {r['init']:.2f} s | "
+            f"{r['tables']:.2f} s | {r['rss']:.0f} MB | {r['end_to_end']:.2f} s |"
         )
+    print()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    for r in runs:
+        times = ", ".join(f"{t:.2f}" for t in r["model_all"])
+        print(f"{r['scenario']}: model runs {times} s; CPU init {r['init_cpu']:.2f} s, "
+              f"simulate {r['simulate_cpu']:.2f} s; imports {r['import']:.2f} s")
 
 
 if __name__ == "__main__":
