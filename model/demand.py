@@ -22,6 +22,8 @@ themselves; arrivals then agree in distribution only.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -172,6 +174,10 @@ def _alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return prob, alias
 
 
+DRAW_AHEAD_YEARS = 2
+"""Model years the engine draws ahead in the background (memory: one int32 pairs x weeks
+array per year, about 22 MB at ``gemeinde``)."""
+
 SCATTER_BELOW = 12.0
 """Cells expecting fewer cases per week than this are sampled by the exact "yearly count, then
 weeks" method (one uniform per case, placed by a compiled alias-table loop); others by weekly
@@ -234,6 +240,12 @@ class ArrivalSampler:
             shock_rng = make_stream(self.seed, f"shock/{sid}/{year}")
             add_columns_to_rows(shock_rng.poisson(np.outer(shock, shock_share)), rows, out)
 
+    def job(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
+            shock_share: np.ndarray, rows: np.ndarray, out: np.ndarray) -> DrawJob:  # fmt: skip
+        """A draw of a block of weeks of one model year that threads can share (see
+        :class:`DrawJob`); arguments as in :meth:`draw_into`."""
+        return DrawJob(self, year, base, season, shock, shock_share, rows, out)
+
     def draw_into(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
                   shock_share: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:  # fmt: skip
         """Draw arrivals for a block of weeks of one model year and add each cell's weekly
@@ -251,21 +263,17 @@ class ArrivalSampler:
             shock_share: Each cell's share of its service's programme cases.
             rows: Row of ``out`` of each cell; cells of different services must not share a
                 row (services are drawn in parallel threads).
-            out: Shape (n_rows, n_weeks), int64: incremented in place.
+            out: Shape (n_rows, n_weeks), integers: incremented in place.
         """
-        rows = np.asarray(rows, dtype=np.int64)
-
-        def one(s: int) -> None:
-            sl = self.slices[s]
-            self._draw_service(s, year, base[sl], season[s], shock[s], shock_share[sl],
-                               rows[sl], out)  # fmt: skip
-
+        job = self.job(year, base, season, shock, shock_share, rows, out)
         if self.threads > 1:
-            with ThreadPoolExecutor(self.threads) as pool:
-                list(pool.map(one, range(len(self.services))))
+            with ThreadPoolExecutor(self.threads - 1) as pool:
+                helpers = [pool.submit(job.work) for _ in range(self.threads - 1)]
+                job.result()
+                for h in helpers:
+                    h.result()
         else:
-            for s in range(len(self.services)):
-                one(s)
+            job.result()
 
     def draw(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
              shock_share: np.ndarray) -> np.ndarray:  # fmt: skip
@@ -284,6 +292,66 @@ class ArrivalSampler:
         out = np.zeros((len(base), season.shape[1]), dtype=np.int64)
         self.draw_into(year, base, season, shock, shock_share, np.arange(len(base)), out)
         return out.T
+
+
+class DrawJob:
+    """One block of weeks being drawn, service by service, by any threads that call
+    :meth:`work` (work sharing: each service is drawn once, by whichever thread takes it;
+    services write to their own rows, so the result does not depend on who draws what).
+
+    The engine lets a background thread work on next year's job while the cores are free and
+    has the main thread help when it needs the year (:meth:`result`).
+    """
+
+    def __init__(self, sampler: ArrivalSampler, year: int, base: np.ndarray,
+                 season: np.ndarray, shock: np.ndarray, shock_share: np.ndarray,
+                 rows: np.ndarray, out: np.ndarray) -> None:  # fmt: skip
+        self.sampler, self.year = sampler, year
+        self.base, self.season, self.shock, self.shock_share = base, season, shock, shock_share
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.out = out
+        # largest services first, so that threads finish at about the same time
+        work = [float(base[sl].sum()) for sl in sampler.slices]
+        self._order = sorted(range(len(sampler.services)), key=lambda s: -work[s])
+        self._next = 0
+        self._left = len(self._order)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        if not self._order:
+            self._done.set()
+
+    def work(self, gate: Callable[[], object] | None = None) -> None:
+        """Draw services until none is left to start; ``gate`` is called before each (e.g. to
+        wait while the weekly kernel has the cores)."""
+        while True:
+            if gate is not None:
+                gate()
+            with self._lock:
+                if self._next >= len(self._order):
+                    return
+                s = self._order[self._next]
+                self._next += 1
+            try:
+                sl = self.sampler.slices[s]
+                self.sampler._draw_service(s, self.year, self.base[sl], self.season[s],
+                                           self.shock[s], self.shock_share[sl],
+                                           self.rows[sl], self.out)  # fmt: skip
+            except BaseException as exc:  # re-raised by result()
+                self._error = exc
+            finally:
+                with self._lock:
+                    self._left -= 1
+                    if self._left == 0:
+                        self._done.set()
+
+    def result(self) -> np.ndarray:
+        """Help with the services not yet started, wait for the others, return ``out``."""
+        self.work()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self.out
 
 
 def shock_schedule(

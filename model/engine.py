@@ -8,6 +8,7 @@ The step order is written once, in :data:`STEP_PLAN`, and printed by ``foedsim p
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -19,9 +20,11 @@ from model.agents import AGENT_CLASS
 from model.build import build_from_catalogue
 from model.catalogue import Catalogue, load_catalogue
 from model.demand import (
+    DRAW_AHEAD_YEARS,
     ArrivalSampler,
     Calendar,
     DemandSpec,
+    DrawJob,
     cell_base_rates,
     cell_shock_shares,
 )
@@ -259,7 +262,7 @@ class FederalModel(mesa.Model):
         pair's weeks contiguous).
         """
         cells = np.asarray(cell_arrivals, dtype=np.int64)
-        out = np.zeros((self.n_pairs, cells.shape[0]), dtype=np.int64)
+        out = np.zeros((self.n_pairs, cells.shape[0]), dtype=np.int32)
         add_columns_to_rows(cells, self.routing.cell_pair, out)
         return out.T
 
@@ -415,55 +418,79 @@ class FederalModel(mesa.Model):
     def _year_arrivals(self, t: int) -> tuple[int, np.ndarray]:
         """Arrivals per pair for the model year starting at week ``t``: ``(end, array)``.
 
-        With ``threads > 1`` the next year is drawn in a background thread meanwhile; a year
-        drawn ahead is used only if ``routing.cell_pair`` is still the one it was drawn with
-        (otherwise it is drawn again).
+        With ``threads > 1`` the next :data:`~model.demand.DRAW_AHEAD_YEARS` years are drawn
+        in a background thread while the cores are not busy with the weekly kernel, and the
+        main thread helps with what is left when it needs a year. A year drawn ahead is used
+        only if ``routing.cell_pair`` is still the one it was drawn with (else it is redrawn).
         """
-        year = int(self.calendar.year[t])
-        end = t + int(np.count_nonzero(self.calendar.year[t:] == year))
+        end = self._year_end(t)
         if self.fixed_arrivals is not None:
             return end, self._cells_to_pairs(self.fixed_arrivals[t:end])
-        job = self._pending.pop(t, None)
+        ahead = self._pending.pop(t, None)
         arrivals = None
-        if job is not None:
-            cell_pair, drawn = job.result()
+        if ahead is not None:
+            cell_pair, job = ahead
+            drawn = job.result()
             if np.array_equal(cell_pair, self.routing.cell_pair):
-                arrivals = drawn
+                arrivals = drawn.T
         if arrivals is None:
             arrivals = self._draw(t, end)
-        self._draw_ahead(end)
+        nxt = end
+        for _ in range(DRAW_AHEAD_YEARS):
+            if nxt >= self.calendar.n_weeks:
+                break
+            self._draw_ahead(nxt)
+            nxt = self._year_end(nxt)
         return end, arrivals
+
+    def _year_end(self, t: int) -> int:
+        """The week after the model year that contains week ``t``."""
+        return t + int(np.count_nonzero(self.calendar.year[t:] == self.calendar.year[t]))
 
     def _draw_ahead(self, t: int) -> None:
         """Start drawing the model year that begins at week ``t`` in the background thread
-        (nothing without one, past the end, or if it is already being drawn)."""
+        (nothing without one, past the end, or if it is already being drawn). The thread
+        draws between the kernel's segments (it waits while the kernel has the cores)."""
         if (self._prefetch is None or self.fixed_arrivals is not None
                 or t >= self.calendar.n_weeks or t in self._pending):  # fmt: skip
             return
-        year = int(self.calendar.year[t])
-        end = t + int(np.count_nonzero(self.calendar.year[t:] == year))
         cell_pair = self.routing.cell_pair.copy()
-        self._pending[t] = self._prefetch.submit(
-            lambda: (cell_pair, self._draw(t, end, cell_pair))
-        )
+        job = self._draw_job(t, self._year_end(t), cell_pair)
+        self._pending[t] = (cell_pair, job)
+        self._prefetch.submit(job.work, self._kernel_idle.wait)
 
-    def _draw(self, t: int, end: int, cell_pair: np.ndarray | None = None) -> np.ndarray:
-        """Arrivals per pair in weeks ``t .. end`` of one model year, shape (weeks, pairs): a
-        view of a pair-major array into which the sampler adds each cell's draws directly
-        (the same numbers as :meth:`_cells_to_pairs` of :meth:`_draw_cells`).
-
-        Args:
-            t, end: The weeks (within one model year).
-            cell_pair: Work pair of each cell (default: ``routing.cell_pair``).
-        """
+    def _draw_job(self, t: int, end: int, cell_pair: np.ndarray) -> DrawJob:
+        """The draws of weeks ``t .. end`` of one model year into a new pair-major array."""
         d = self.demand
         year = int(self.calendar.year[t])
-        out = np.zeros((self.n_pairs, end - t), dtype=np.int64)
-        rows = self.routing.cell_pair if cell_pair is None else cell_pair
+        out = np.zeros((self.n_pairs, end - t), dtype=np.int32)
+        return self.sampler.job(year, self._base_for_year(year), d.season[:, t:end],
+                                d.shock_weekly[:, t:end], self.shock_share, cell_pair,
+                                out)  # fmt: skip
+
+    def _draw(self, t: int, end: int) -> np.ndarray:
+        """Arrivals per pair in weeks ``t .. end`` of one model year, shape (weeks, pairs): a
+        view of a pair-major int32 array into which the sampler adds each cell's draws
+        directly (the same numbers as :meth:`_cells_to_pairs` of :meth:`_draw_cells`).
+        Counts per pair and week stay far below 2**31 (all of Germany's cases of a service
+        in a week are below 10**7)."""
+        out = np.zeros((self.n_pairs, end - t), dtype=np.int32)
+        d = self.demand
+        year = int(self.calendar.year[t])
         self.sampler.draw_into(year, self._base_for_year(year), d.season[:, t:end],
-                               d.shock_weekly[:, t:end], self.shock_share, rows,
-                               out)  # fmt: skip
+                               d.shock_weekly[:, t:end], self.shock_share,
+                               self.routing.cell_pair, out)  # fmt: skip
         return out.T
+
+    @property
+    def _kernel_idle(self) -> threading.Event:
+        """Set while the weekly kernel is not running (background draws wait for it)."""
+        if self._kernel_idle_event is None:
+            self._kernel_idle_event = threading.Event()
+            self._kernel_idle_event.set()
+        return self._kernel_idle_event
+
+    _kernel_idle_event: threading.Event | None = None
 
     def _draw_cells(self, t: int, end: int) -> np.ndarray:
         d = self.demand
@@ -512,24 +539,35 @@ class FederalModel(mesa.Model):
         if shock is None:
             shock = np.zeros_like(season)
         season, shock = np.ascontiguousarray(season), np.ascontiguousarray(shock)
-        if t0 < 0:  # the warm-up: meanwhile the first model year can be drawn
-            self._draw_ahead(0)
+        if t0 < 0:  # the warm-up: meanwhile the first model years can be drawn
+            nxt = 0
+            for _ in range(DRAW_AHEAD_YEARS):
+                if nxt >= self.calendar.n_weeks:
+                    break
+                self._draw_ahead(nxt)
+                nxt = self._year_end(nxt)
         if self.kernel == "numba":
             self._advance_compiled(arrivals, t0, record, season, shock)
         else:
             self._advance_numpy(arrivals, t0, record, season, shock)
 
-    def _block_starts(self) -> list[np.ndarray]:
-        """Per block, the block-local first pair of each of its agencies and the block's
-        number of pairs (kept while the blocks and the pairs' agencies stay the same)."""
-        key = self._starts_key
-        if key is None or key[0] is not self.pair_agency or key[1] is not self.blocks:
-            self._starts = [_agency_starts(self.pair_agency[lo:hi]) for lo, hi in self.blocks]
-            self._starts_key = (self.pair_agency, self.blocks)
-        return self._starts
+    def _block_layout(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per block: the block-local first pair of each of its agencies (and the block's
+        number of pairs), each pair's block-local group and the groups the block has (kept
+        while the blocks and the pairs' agencies and groups stay the same)."""
+        key = (self.pair_agency, self.pair_group, self.blocks)
+        if self._layout_key is None or any(a is not b for a, b in zip(key, self._layout_key,
+                                                                      strict=True)):  # fmt: skip
+            self._layout = []
+            for lo, hi in self.blocks:
+                groups, local = np.unique(self.pair_group[lo:hi], return_inverse=True)
+                self._layout.append((_agency_starts(self.pair_agency[lo:hi]),
+                                     local.astype(np.int64), groups))  # fmt: skip
+            self._layout_key = key
+        return self._layout
 
-    _starts_key: tuple | None = None
-    _starts: list[np.ndarray] = []
+    _layout_key: tuple | None = None
+    _layout: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def _queueing_inputs(self, sl: slice, starts: np.ndarray, season: np.ndarray,
                          shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -560,17 +598,18 @@ class FederalModel(mesa.Model):
         n_weeks = arrivals.shape[0]
         thresholds = np.asarray(LEAD_THRESHOLDS_WEEKS, dtype=np.float64)
         tracing = record and self.trace is not None
-        shape = (n_weeks, len(AGG_FIELDS), self.n_groups) if record else (0, 0, 0)
         by_pair = arrivals.T  # (n_pairs, n_weeks): a view when drawn pair-major
-        block_starts = self._block_starts()
+        layout = self._block_layout()
 
-        def one(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        def one(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
             lo, hi = self.blocks[b]
             sl = slice(lo, hi)
-            starts = block_starts[b]
-            weekly = np.zeros(shape)
+            starts, local_group, groups = layout[b]
+            # aggregates of the block's own groups only (a few dozen of all groups)
+            weekly = np.zeros((n_weeks, len(AGG_FIELDS), len(groups)) if record else (0, 0, 0))
             buf = np.zeros((4, n_weeks, hi - lo)) if tracing else np.empty((0, 0, 0))
-            cum_a, cum_c = self.cum_arrivals[sl].copy(), self.cum_completions[sl].copy()
+            cum_a = self.cum_arrivals[sl].copy() if tracing else None
+            cum_c = self.cum_completions[sl].copy() if tracing else None
             wait, high = self._queueing_inputs(sl, starts, season, shock)
             advance_block(
                 t0, by_pair[sl], q.backlog[sl], q.oldest[sl],
@@ -578,19 +617,25 @@ class FederalModel(mesa.Model):
                 self.capacity_per_fte[sl], self._keep_fte[sl], self._pool_fte[sl],
                 self.expected_work[sl], self._agency_work[sl], self._own_share[sl],
                 self.own_fte[sl], starts, self.fungible_share,
-                self.pair_group[sl], thresholds, weekly, self.cum_arrivals[sl],
+                local_group, thresholds, weekly, self.cum_arrivals[sl],
                 self.cum_completions[sl], self._cum_lead[sl], record, buf,
                 wait, high, self.service_cv, self.noise_key, lo,
             )  # fmt: skip
             return weekly, buf, cum_a, cum_c
 
         if self._kernel_pool is not None and len(self.blocks) > 1:
-            results = list(self._kernel_pool.map(one, range(len(self.blocks))))
+            self._kernel_idle.clear()  # background draws pause between services meanwhile
+            try:
+                results = list(self._kernel_pool.map(one, range(len(self.blocks))))
+            finally:
+                self._kernel_idle.set()
         else:
             results = [one(b) for b in range(len(self.blocks))]
-        for (lo, hi), (weekly, buf, cum_a, cum_c) in zip(self.blocks, results, strict=True):
+        for (lo, hi), (_, _, groups), (weekly, buf, cum_a, cum_c) in zip(
+            self.blocks, layout, results, strict=True
+        ):
             if record:
-                self.weekly[t0 : t0 + n_weeks] += weekly
+                self.weekly[t0 : t0 + n_weeks, :, groups] += weekly
             if tracing:
                 sl, weeks = slice(lo, hi), slice(t0, t0 + n_weeks)
                 tr = self.trace
@@ -606,7 +651,7 @@ class FederalModel(mesa.Model):
         """:meth:`_advance` on numpy arrays: the reference for the compiled kernel."""
         arrivals = arrivals.astype(np.float64, copy=False)
         q = self.queues
-        for (lo, hi), starts in zip(self.blocks, self._block_starts(), strict=True):
+        for (lo, hi), (starts, _, _) in zip(self.blocks, self._block_layout(), strict=True):
             sl = slice(lo, hi)
             ag = self.pair_agency[sl] - self.pair_agency[lo]
             n_ag = int(ag[-1]) + 1

@@ -69,7 +69,7 @@ def advance_block(
         agency_start: Shape (n_agencies + 1,): first block-local pair of each agency of the
             block (pairs are sorted by agency), and the number of pairs at the end.
         fungible_share: Share of FTE pooled within an agency.
-        group: (Land, level, service) group of each pair.
+        group: Each pair's (Land, level, service) group: its index on ``weekly``'s last axis.
         thresholds: Lead-time thresholds (weeks) for the ``over_*w`` aggregates.
         weekly: Shape (n_weeks, n_fields, n_groups): aggregates to add to (fields as in
             ``model.engine.AGG_FIELDS``).
