@@ -551,23 +551,26 @@ class FederalModel(mesa.Model):
         else:
             self._advance_numpy(arrivals, t0, record, season, shock)
 
-    def _block_layout(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _block_layout(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
         """Per block: the block-local first pair of each of its agencies (and the block's
-        number of pairs), each pair's block-local group and the groups the block has (kept
-        while the blocks and the pairs' agencies and groups stay the same)."""
+        number of pairs), each pair's group counted from the block's first group, and the
+        range of groups the block has (kept while the blocks and the pairs' agencies and
+        groups stay the same)."""
         key = (self.pair_agency, self.pair_group, self.blocks)
         if self._layout_key is None or any(a is not b for a, b in zip(key, self._layout_key,
                                                                       strict=True)):  # fmt: skip
             self._layout = []
             for lo, hi in self.blocks:
-                groups, local = np.unique(self.pair_group[lo:hi], return_inverse=True)
+                group = self.pair_group[lo:hi]
+                first, last = int(group.min()), int(group.max())
                 self._layout.append((_agency_starts(self.pair_agency[lo:hi]),
-                                     local.astype(np.int64), groups))  # fmt: skip
+                                     (group - first).astype(np.int64),
+                                     slice(first, last + 1)))  # fmt: skip
             self._layout_key = key
         return self._layout
 
     _layout_key: tuple | None = None
-    _layout: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    _layout: list[tuple[np.ndarray, np.ndarray, slice]] = []
 
     def _queueing_inputs(self, sl: slice, starts: np.ndarray, season: np.ndarray,
                          shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -605,8 +608,10 @@ class FederalModel(mesa.Model):
             lo, hi = self.blocks[b]
             sl = slice(lo, hi)
             starts, local_group, groups = layout[b]
-            # aggregates of the block's own groups only (a few dozen of all groups)
-            weekly = np.zeros((n_weeks, len(AGG_FIELDS), len(groups)) if record else (0, 0, 0))
+            # aggregates over the block's range of groups only (a block's agencies mostly
+            # share Land and level, so its groups lie in a narrow range)
+            n_groups = groups.stop - groups.start
+            weekly = np.zeros((n_weeks, len(AGG_FIELDS), n_groups) if record else (0, 0, 0))
             buf = np.zeros((4, n_weeks, hi - lo)) if tracing else np.empty((0, 0, 0))
             cum_a = self.cum_arrivals[sl].copy() if tracing else None
             cum_c = self.cum_completions[sl].copy() if tracing else None
