@@ -174,6 +174,11 @@ def _alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return prob, alias
 
 
+PIECE_DRAWS = 25_000
+PIECE_CASES = 200_000
+"""Weekly Poisson draws and scattered cases per piece of a service's draws (about a
+millisecond each): a background thread drawing ahead can pause between pieces."""
+
 DRAW_AHEAD_YEARS = 2
 """Model years the engine draws ahead in the background (memory: one int32 pairs x weeks
 array per year, about 22 MB at ``gemeinde``)."""
@@ -220,23 +225,50 @@ class ArrivalSampler:
 
     def _draw_service(self, s: int, year: int, base: np.ndarray, season: np.ndarray,
                       shock: np.ndarray, shock_share: np.ndarray, rows: np.ndarray,
-                      out: np.ndarray) -> None:  # fmt: skip
+                      out: np.ndarray,
+                      gate: Callable[[], object] | None = None) -> None:  # fmt: skip
+        """Draw one service's arrivals and add them to ``out`` (rows ``rows``).
+
+        The draws are made in pieces of about a millisecond each, with ``gate`` called
+        between them (a background thread pauses there while the kernel runs); the pieces
+        take the stream's numbers in the same order as single calls would, so the draws
+        are the same with or without pieces (a test checks this).
+        """
         sid = self.services[s]
         rng = make_stream(self.seed, f"{self.prefix}/{sid}/{year}")
         n = len(season)
         total = season.sum()
+        pause = gate if gate is not None else _no_pause
         if total > 0:
             small = base * (total / n) < SCATTER_BELOW
             big = np.flatnonzero(~small)
             if len(big):
-                add_columns_to_rows(rng.poisson(np.outer(season, base[big])), rows[big], out)
+                lam = np.outer(season, base[big])  # weeks x cells, drawn in this order
+                step = max(1, PIECE_DRAWS // len(big))
+                for w in range(0, n, step):
+                    pause()
+                    add_columns_to_rows(rng.poisson(lam[w : w + step]), rows[big],
+                                        out[:, w : w + step])  # fmt: skip
             idx = np.flatnonzero(small)
             if len(idx):
+                pause()
                 counts = rng.poisson(base[idx] * total)
                 prob, alias = _alias_table(season / total)
-                uniforms = rng.random(int(counts.sum()))
-                scatter_by_alias(counts, rows[idx], uniforms, prob, alias, out)
+                # cells in pieces of about PIECE_CASES cases: uniforms drawn piece by piece
+                ends = np.searchsorted(np.cumsum(counts), np.arange(1, 1 + int(counts.sum())
+                                                                    // PIECE_CASES)
+                                       * PIECE_CASES)  # fmt: skip
+                lo = 0
+                for hi in [*(int(x) + 1 for x in ends), len(idx)]:
+                    if hi <= lo:
+                        continue
+                    pause()
+                    part = counts[lo:hi]
+                    uniforms = rng.random(int(part.sum()))
+                    scatter_by_alias(part, rows[idx[lo:hi]], uniforms, prob, alias, out)
+                    lo = hi
         if shock.any():
+            pause()
             shock_rng = make_stream(self.seed, f"shock/{sid}/{year}")
             add_columns_to_rows(shock_rng.poisson(np.outer(shock, shock_share)), rows, out)
 
@@ -294,6 +326,10 @@ class ArrivalSampler:
         return out.T
 
 
+def _no_pause() -> None:
+    return None
+
+
 class DrawJob:
     """One block of weeks being drawn, service by service, by any threads that call
     :meth:`work` (work sharing: each service is drawn once, by whichever thread takes it;
@@ -336,7 +372,7 @@ class DrawJob:
                 sl = self.sampler.slices[s]
                 self.sampler._draw_service(s, self.year, self.base[sl], self.season[s],
                                            self.shock[s], self.shock_share[sl],
-                                           self.rows[sl], self.out)  # fmt: skip
+                                           self.rows[sl], self.out, gate)  # fmt: skip
             except BaseException as exc:  # re-raised by result()
                 self._error = exc
             finally:

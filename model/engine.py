@@ -29,7 +29,13 @@ from model.demand import (
     cell_shock_shares,
 )
 from model.geography import Germany, load_germany
-from model.kernel import add_columns_to_rows, advance_block, agency_waits, normal_draws
+from model.kernel import (
+    UNITS_MULTIPLE,
+    add_columns_to_rows,
+    advance_block,
+    agency_waits,
+    normal_draws,
+)
 from model.migration import ExecutionRuntime, apply_redirects, quarter_step, setup_execution
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
@@ -551,26 +557,38 @@ class FederalModel(mesa.Model):
         else:
             self._advance_numpy(arrivals, t0, record, season, shock)
 
-    def _block_layout(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
-        """Per block: the block-local first pair of each of its agencies (and the block's
-        number of pairs), each pair's group counted from the block's first group, and the
-        range of groups the block has (kept while the blocks and the pairs' agencies and
-        groups stay the same)."""
+    def _block_layout(self) -> list[tuple[int, int, np.ndarray, np.ndarray, slice]]:
+        """The work units of the kernel: the pairs split at agency boundaries into a multiple
+        of :data:`UNITS_MULTIPLE` parts of about equal size, at least as many as there are
+        blocks of ``block_size`` (so 1, 2 or 4 threads get equal shares; the split does not
+        depend on the number of threads, so neither do the results).
+
+        Per unit: its pairs ``lo .. hi``, the unit-local first pair of each of its agencies
+        (and the unit's number of pairs), each pair's group counted from the unit's first
+        group, and the range of groups the unit has. Kept while the blocks and the pairs'
+        agencies and groups stay the same.
+        """
         key = (self.pair_agency, self.pair_group, self.blocks)
         if self._layout_key is None or any(a is not b for a, b in zip(key, self._layout_key,
                                                                       strict=True)):  # fmt: skip
+            n_units = -(-len(self.blocks) // UNITS_MULTIPLE) * UNITS_MULTIPLE
+            cuts = np.flatnonzero(np.diff(self.pair_agency)) + 1  # agency boundaries
+            want = np.arange(1, n_units) * self.n_pairs / n_units
+            inner = (np.unique(cuts[np.minimum(np.searchsorted(cuts, want), len(cuts) - 1)])
+                     if len(cuts) else cuts)  # fmt: skip
+            edges = [0, *(int(c) for c in inner), self.n_pairs]
             self._layout = []
-            for lo, hi in self.blocks:
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True):
                 group = self.pair_group[lo:hi]
                 first, last = int(group.min()), int(group.max())
-                self._layout.append((_agency_starts(self.pair_agency[lo:hi]),
+                self._layout.append((lo, hi, _agency_starts(self.pair_agency[lo:hi]),
                                      (group - first).astype(np.int64),
                                      slice(first, last + 1)))  # fmt: skip
             self._layout_key = key
         return self._layout
 
     _layout_key: tuple | None = None
-    _layout: list[tuple[np.ndarray, np.ndarray, slice]] = []
+    _layout: list[tuple[int, int, np.ndarray, np.ndarray, slice]] = []
 
     def _queueing_inputs(self, sl: slice, starts: np.ndarray, season: np.ndarray,
                          shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -605,9 +623,8 @@ class FederalModel(mesa.Model):
         layout = self._block_layout()
 
         def one(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-            lo, hi = self.blocks[b]
+            lo, hi, starts, local_group, groups = layout[b]
             sl = slice(lo, hi)
-            starts, local_group, groups = layout[b]
             # aggregates over the block's range of groups only (a block's agencies mostly
             # share Land and level, so its groups lie in a narrow range)
             n_groups = groups.stop - groups.start
@@ -628,17 +645,16 @@ class FederalModel(mesa.Model):
             )  # fmt: skip
             return weekly, buf, cum_a, cum_c
 
-        if self._kernel_pool is not None and len(self.blocks) > 1:
+        if self._kernel_pool is not None and len(layout) > 1:
             self._kernel_idle.clear()  # background draws pause between services meanwhile
             try:
-                results = list(self._kernel_pool.map(one, range(len(self.blocks))))
+                results = list(self._kernel_pool.map(one, range(len(layout))))
             finally:
                 self._kernel_idle.set()
         else:
-            results = [one(b) for b in range(len(self.blocks))]
-        for (lo, hi), (_, _, groups), (weekly, buf, cum_a, cum_c) in zip(
-            self.blocks, layout, results, strict=True
-        ):
+            results = [one(b) for b in range(len(layout))]
+        for (lo, hi, _, _, groups), (weekly, buf, cum_a, cum_c) in zip(layout, results,
+                                                                      strict=True):  # fmt: skip
             if record:
                 self.weekly[t0 : t0 + n_weeks, :, groups] += weekly
             if tracing:
@@ -656,7 +672,7 @@ class FederalModel(mesa.Model):
         """:meth:`_advance` on numpy arrays: the reference for the compiled kernel."""
         arrivals = arrivals.astype(np.float64, copy=False)
         q = self.queues
-        for (lo, hi), (starts, _, _) in zip(self.blocks, self._block_layout(), strict=True):
+        for lo, hi, starts, _, _ in self._block_layout():
             sl = slice(lo, hi)
             ag = self.pair_agency[sl] - self.pair_agency[lo]
             n_ag = int(ag[-1]) + 1

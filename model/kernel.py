@@ -17,6 +17,10 @@ from numba import njit
 from model.processing import TINY, WHOLE_CASE_TOLERANCE
 
 N_THRESHOLDS = 3
+UNITS_MULTIPLE = 4
+"""The engine splits the pairs into a multiple of this many work units of about equal size,
+so that 1, 2 or 4 threads get equal shares (a speed setting; the split, and with it the
+rounding of the aggregates, does not depend on the number of threads)."""
 
 
 @njit(cache=True, nogil=True)

@@ -84,3 +84,24 @@ def test_shared_draw_into_pairs_equals_plain_draw():
     want = np.zeros((3000, 52), dtype=np.int64)
     np.add.at(want, rows, cells.T)
     np.testing.assert_array_equal(got, want)
+
+
+def test_draws_in_pieces_are_the_same_draws(monkeypatch):
+    """A service's draws made in small pieces (so a background thread can pause between
+    them) take the stream's numbers in the same order: the same arrivals as in one piece."""
+    import model.demand as demand
+
+    cell_service = np.zeros(400, dtype=np.int64)
+    base = np.r_[np.full(200, 0.7), np.full(150, 6.0), np.full(50, 40.0)]
+    season = np.linspace(0.6, 1.4, 52)[None, :]
+    args = (2032, base, season, np.zeros_like(season), np.zeros(400))
+    whole = ArrivalSampler(9, ("svc",), cell_service).draw(*args)
+    monkeypatch.setattr(demand, "PIECE_DRAWS", 7)  # 7 cells x 1 week per Poisson piece
+    monkeypatch.setattr(demand, "PIECE_CASES", 50)
+    pauses = []
+    out = np.zeros((400, 52), dtype=np.int64)
+    sampler = ArrivalSampler(9, ("svc",), cell_service)
+    sampler._draw_service(0, 2032, base, season[0], np.zeros(52), np.zeros(400),
+                          np.arange(400), out, gate=lambda: pauses.append(1))  # fmt: skip
+    assert len(pauses) > 60  # 52 weekly pieces of the large cells and many of the small ones
+    np.testing.assert_array_equal(out.T, whole)
