@@ -30,11 +30,12 @@ from model.demand import (
 )
 from model.geography import Germany, load_germany
 from model.kernel import (
-    UNITS_MULTIPLE,
+    WorkUnit,
     add_columns_to_rows,
     advance_block,
     agency_waits,
     normal_draws,
+    work_units,
 )
 from model.migration import ExecutionRuntime, apply_redirects, quarter_step, setup_execution
 from model.processing import QueueState, step_queues
@@ -557,38 +558,20 @@ class FederalModel(mesa.Model):
         else:
             self._advance_numpy(arrivals, t0, record, season, shock)
 
-    def _block_layout(self) -> list[tuple[int, int, np.ndarray, np.ndarray, slice]]:
-        """The work units of the kernel: the pairs split at agency boundaries into a multiple
-        of :data:`UNITS_MULTIPLE` parts of about equal size, at least as many as there are
-        blocks of ``block_size`` (so 1, 2 or 4 threads get equal shares; the split does not
-        depend on the number of threads, so neither do the results).
-
-        Per unit: its pairs ``lo .. hi``, the unit-local first pair of each of its agencies
-        (and the unit's number of pairs), each pair's group counted from the unit's first
-        group, and the range of groups the unit has. Kept while the blocks and the pairs'
-        agencies and groups stay the same.
+    def _block_layout(self) -> list[WorkUnit]:
+        """The kernel's work units (:func:`model.kernel.work_units`, at least one per block
+        of ``block_size``; the split does not depend on the number of threads, so neither do
+        the results), kept while the blocks and the pairs' agencies and groups stay the same.
         """
         key = (self.pair_agency, self.pair_group, self.blocks)
         if self._layout_key is None or any(a is not b for a, b in zip(key, self._layout_key,
                                                                       strict=True)):  # fmt: skip
-            n_units = -(-len(self.blocks) // UNITS_MULTIPLE) * UNITS_MULTIPLE
-            cuts = np.flatnonzero(np.diff(self.pair_agency)) + 1  # agency boundaries
-            want = np.arange(1, n_units) * self.n_pairs / n_units
-            inner = (np.unique(cuts[np.minimum(np.searchsorted(cuts, want), len(cuts) - 1)])
-                     if len(cuts) else cuts)  # fmt: skip
-            edges = [0, *(int(c) for c in inner), self.n_pairs]
-            self._layout = []
-            for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-                group = self.pair_group[lo:hi]
-                first, last = int(group.min()), int(group.max())
-                self._layout.append((lo, hi, _agency_starts(self.pair_agency[lo:hi]),
-                                     (group - first).astype(np.int64),
-                                     slice(first, last + 1)))  # fmt: skip
+            self._layout = work_units(self.pair_agency, self.pair_group, len(self.blocks))
             self._layout_key = key
         return self._layout
 
     _layout_key: tuple | None = None
-    _layout: list[tuple[int, int, np.ndarray, np.ndarray, slice]] = []
+    _layout: list[WorkUnit] = []
 
     def _queueing_inputs(self, sl: slice, starts: np.ndarray, season: np.ndarray,
                          shock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -806,10 +789,3 @@ def _agency_blocks(pair_agency: np.ndarray, block_size: int) -> list[tuple[int, 
         blocks.append((lo, hi))
         lo = hi
     return blocks
-
-
-def _agency_starts(block_agency: np.ndarray) -> np.ndarray:
-    """First block-local pair of each agency of a block (pairs sorted by agency), then the
-    block's number of pairs."""
-    ag = block_agency - block_agency[0]
-    return np.searchsorted(ag, np.arange(int(ag[-1]) + 2)).astype(np.int64)

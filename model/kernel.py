@@ -23,6 +23,31 @@ so that 1, 2 or 4 threads get equal shares (a speed setting; the split, and with
 rounding of the aggregates, does not depend on the number of threads)."""
 
 
+WorkUnit = tuple[int, int, np.ndarray, np.ndarray, slice]
+"""``(lo, hi, agency_start, group, groups)``: the pairs ``lo .. hi``, the unit-local first
+pair of each of its agencies (and the unit's number of pairs), each pair's group counted
+from the unit's first group, and the unit's range of groups."""
+
+
+def work_units(pair_agency: np.ndarray, pair_group: np.ndarray, at_least: int) -> list[WorkUnit]:
+    """Split the pairs (sorted by agency) at agency boundaries into a multiple of
+    :data:`UNITS_MULTIPLE` units of about equal size, at least ``at_least`` of them."""
+    n_pairs = len(pair_agency)
+    n_units = -(-max(at_least, 1) // UNITS_MULTIPLE) * UNITS_MULTIPLE
+    cuts = np.flatnonzero(np.diff(pair_agency)) + 1  # agency boundaries
+    want = np.arange(1, n_units) * n_pairs / n_units
+    inner = np.unique(cuts[np.minimum(np.searchsorted(cuts, want), len(cuts) - 1)]) if len(
+        cuts) else cuts  # fmt: skip
+    edges = [0, *(int(c) for c in inner), n_pairs]
+    units = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        ag, group = pair_agency[lo:hi] - pair_agency[lo], pair_group[lo:hi]
+        first, last = int(group.min()), int(group.max())
+        starts = np.searchsorted(ag, np.arange(int(ag[-1]) + 2)).astype(np.int64)
+        units.append((lo, hi, starts, (group - first).astype(np.int64), slice(first, last + 1)))
+    return units
+
+
 @njit(cache=True, nogil=True)
 def advance_block(
     t0: int,
