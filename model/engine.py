@@ -527,10 +527,11 @@ class FederalModel(mesa.Model):
         season: np.ndarray | None = None,
         shock: np.ndarray | None = None,
     ) -> None:
-        """Process weeks ``t0 .. t0 + len(arrivals)`` (no events inside), block by block.
+        """Process weeks ``t0 .. t0 + len(arrivals)`` (no events inside), unit by unit.
 
-        Each block is a contiguous range of whole agencies; its state stays in cache while
-        it runs through the weeks. Results do not depend on the block size.
+        Each work unit is a contiguous range of whole agencies (:meth:`_block_layout`); the
+        kernel takes its agencies one by one through all the weeks. Results do not depend on
+        the number of threads; the block size only changes the rounding of the aggregates.
 
         Args:
             arrivals: Shape (n_weeks, n_pairs), arrivals per pair and week.
@@ -593,10 +594,10 @@ class FederalModel(mesa.Model):
                           season: np.ndarray, shock: np.ndarray) -> None:  # fmt: skip
         """:meth:`_advance` with the compiled kernel (:func:`model.kernel.advance_block`).
 
-        Blocks are independent (whole agencies), so with ``threads > 1`` they run in
-        parallel threads (the kernel releases the GIL); each block adds to its own aggregate
-        buffer, and the buffers are summed in block order, so results do not depend on the
-        number of threads.
+        Work units are independent (whole agencies), so with ``threads > 1`` they run in
+        parallel threads (the kernel releases the GIL); each unit adds to its own aggregate
+        buffer, and the buffers are summed in unit order, so results do not depend on the
+        number of threads. Meanwhile background draws pause (:meth:`_draw_ahead`).
         """
         q = self.queues
         n_weeks = arrivals.shape[0]
@@ -608,7 +609,7 @@ class FederalModel(mesa.Model):
         def one(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
             lo, hi, starts, local_group, groups = layout[b]
             sl = slice(lo, hi)
-            # aggregates over the block's range of groups only (a block's agencies mostly
+            # aggregates over the unit's range of groups only (a unit's agencies mostly
             # share Land and level, so its groups lie in a narrow range)
             n_groups = groups.stop - groups.start
             weekly = np.zeros((n_weeks, len(AGG_FIELDS), n_groups) if record else (0, 0, 0))
