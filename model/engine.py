@@ -766,6 +766,10 @@ class FederalModel(mesa.Model):
         """Advance one week through :data:`STEP_PLAN`."""
         self._run_until(self.week + 1)
 
+    def run_until(self, week: int) -> None:
+        """Advance to week ``week`` (exclusive) in segments; the same results as stepping."""
+        self._run_until(min(int(week), self.calendar.n_weeks))
+
     def run(self) -> FederalModel:
         """Run every week of the scenario; return self (tables via :mod:`model.results`).
 

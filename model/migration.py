@@ -115,7 +115,7 @@ class ExecutionRuntime:
     def automate(self, years: float, only: np.ndarray | None = None) -> None:
         """Let every pair's (or the ``only`` pairs') automation share move toward its
         potential for ``years``."""
-        step = 1.0 - (1.0 - self.rate[self.mode]) ** years
+        step = (1.0 - (1.0 - self.rate) ** years)[self.mode]
         if only is not None:
             step = np.where(only, step, 0.0)
         self.automation += (self.potential - self.automation) * step
@@ -227,10 +227,11 @@ class ExecutionRuntime:
             self.automate(0.25, only=self.mode == 1)  # the model's own clock starts at week 0
             t += 13
 
-    def record(self, m, t: int, factor: np.ndarray) -> None:
+    def record(self, m, t: int, factor: np.ndarray, year_end: bool = True) -> None:
         """Yearly records per (Land, level, service) group: FTE freed for local tasks (the
         freed initial FTE x the agency's staff factor, at the year's last quarter), the
-        automation share weighted by expected cases, EfA adoption (joined and eligible)."""
+        automation share weighted by expected cases (every quarter), EfA adoption (joined and
+        eligible) and the pairs by mode for costs (at the year's last quarter)."""
         n_years = len(m.model_years)
         if not self.records:
             shape = (n_years, m.n_groups)
@@ -243,11 +244,13 @@ class ExecutionRuntime:
         yi = m.model_years.index(int(m.calendar.year[t]))
         g = m.pair_group
         r = self.records
-        r["freed_fte"][yi] = np.bincount(g, self.freed_fte * factor[m.pair_agency],
-                                         minlength=m.n_groups)  # fmt: skip
         weight = m._pair_base_cases * 13.0
         r["auto_num"][yi] += np.bincount(g, self.automation * weight, minlength=m.n_groups)
         r["auto_den"][yi] += np.bincount(g, weight, minlength=m.n_groups)
+        if not year_end:
+            return
+        r["freed_fte"][yi] = np.bincount(g, self.freed_fte * factor[m.pair_agency],
+                                         minlength=m.n_groups)  # fmt: skip
         r["efa_joined"][yi] = np.bincount(g, self.efa_joined & self.efa_eligible,
                                           minlength=m.n_groups)  # fmt: skip
         r["efa_eligible"][yi] = np.bincount(g, self.efa_eligible, minlength=m.n_groups)
@@ -382,15 +385,23 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
                 m.workforce.needed_scale[:] = np.where(then > 0, now / then, 1.0)
     factor = np.ones(m.n_agencies)
     if m.workforce is not None:
+        # after handovers and the new minutes per case
         factor = m.workforce.step(t, q, weeks) * m._backlog_response()
     if rt is not None:
         dip = float(m.scenario.parameters["migration_productivity_dip"])
         for ms in rt.moves:
             if ms.target >= 0 and len(ms.sources) and ms.start_week <= t < ms.end_week:
                 factor[m.pair_agency[ms.target]] *= 1.0 - dip
-        rt.record(m, t, factor)
+        rt.record(m, t, factor, year_end=_last_step_of_year(m, t, q))
     m.staff_factor[:] = factor
     m._apply_staff()
+
+
+def _last_step_of_year(m, t: int, q: int) -> bool:
+    """True if no later quarterly step falls in the model year of week ``t`` (``q``: its week
+    of the year; a 53-week year has no step in its last week)."""
+    nxt = t + 13
+    return q == 39 or nxt >= m.calendar.n_weeks or m.calendar.year[nxt] != m.calendar.year[t]
 
 
 def set_minutes(m, minutes: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from model.engine import FederalModel
@@ -63,13 +64,12 @@ def run_scenario(
     model = FederalModel(sc, seed=seed, threads=threads)
     t2 = time.perf_counter()
     n = model.calendar.n_weeks
-    while model.week < n:
-        model.step()
-        if progress and (
-            model.week == n
-            or model.calendar.year[model.week] != model.calendar.year[model.week - 1]
-        ):
+    year_ends = np.flatnonzero(np.diff(model.calendar.year) != 0) + 1
+    for end in [*year_ends.tolist(), n]:  # year by year: same results as week by week
+        model.run_until(end)
+        if progress:
             progress(model.week, n)
+    model.run()  # nothing left to simulate; closes the thread pools
     t3 = time.perf_counter()
     result = run_tables(model, TABLE_SETS[tables])
     t4 = time.perf_counter()

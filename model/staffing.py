@@ -567,16 +567,20 @@ class Workforce:
             p_ret, p_leave = self._exit_probability()
             u = make_stream(self.seed, f"staff/exits/{t}").random(len(self.p_agency))
             retire = u < p_ret
-            leave = ~retire & (u < p_ret + (1.0 - p_ret) * p_leave)
-            ag = self.p_agency
-            rec.retirements[yi] += np.bincount(ag[retire], minlength=self.n)
-            rec.retirements_beamte[yi] += np.bincount(ag[retire & self.p_beamte],
-                                                      minlength=self.n)  # fmt: skip
-            rec.leavers[yi] += np.bincount(ag[leave], minlength=self.n)
-            self._keep(~(retire | leave))
-        if self.hiring:
-            self._hire(t, yi)
+            gone = u < p_ret + (1.0 - p_ret) * p_leave  # retire, or else leave
+            out = np.flatnonzero(gone)
+            # one count per agency and kind: 0 retire (employee), 1 retire (Beamter), 2 leave
+            kind = np.where(retire[out], self.p_beamte[out].astype(np.int64), 2)
+            counts = np.bincount(self.p_agency[out] * 3 + kind, minlength=3 * self.n)
+            counts = counts.reshape(self.n, 3)
+            rec.retirements[yi] += counts[:, 0] + counts[:, 1]
+            rec.retirements_beamte[yi] += counts[:, 1]
+            rec.leavers[yi] += counts[:, 2]
+            if len(out):
+                self._keep(~gone)
         heads = np.bincount(self.p_agency, minlength=self.n)
+        if self.hiring:
+            heads += self._hire(t, yi, heads)
         # learning curve: only recent hires are below full productivity (mid-step time)
         mid = t + 0.5 * weeks
         recent = self.p_hired > mid - self.settings.full_months * 52.0 / 12.0
@@ -599,15 +603,16 @@ class Workforce:
         self.p_agency, self.p_age = self.p_agency[keep], self.p_age[keep]
         self.p_beamte, self.p_hired = self.p_beamte[keep], self.p_hired[keep]
 
-    def _hire(self, t: int, yi: int) -> None:
-        vac = np.maximum(self.posts - np.bincount(self.p_agency, minlength=self.n), 0)
+    def _hire(self, t: int, yi: int, heads: np.ndarray) -> np.ndarray:
+        """Hire at week ``t``; return the hires per agency."""
+        vac = np.maximum(self.posts - heads, 0)
         expected = self._expected_hires(vac, yi, self.recruitment_share)
         rng = make_stream(self.seed, f"staff/hiring/{t}")
         whole = np.floor(expected)
         n = (whole + (rng.random(self.n) < expected - whole)).astype(np.int64)
         n = np.minimum(n, vac)
         if not n.any():
-            return
+            return n
         agency = np.repeat(np.arange(self.n), n)
         beamte = rng.random(len(agency)) < self.beamte_share[self.dlevel[agency]]
         age = rng.choice(AGES, size=len(agency), p=self.hire_pmf)
@@ -616,6 +621,7 @@ class Workforce:
         self.p_age = np.concatenate([self.p_age, age])
         self.p_beamte = np.concatenate([self.p_beamte, beamte])
         self.p_hired = np.concatenate([self.p_hired, np.full(len(agency), float(t))])
+        return n
 
     def applicants(self, yi: int) -> np.ndarray:
         """Applicants per Land in model year ``yi``: recruitment share x attractiveness x

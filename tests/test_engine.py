@@ -34,7 +34,7 @@ from model.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_END = dt.date(2023, 6, 30)
-ALL_TABLES = ("kpis", "weekly", "agencies", "staff", "staff_agencies")
+ALL_TABLES = ("kpis", "weekly", "agencies", "staff", "staff_agencies", "costs")
 F = {name: i for i, name in enumerate(AGG_FIELDS)}
 
 # Fixture constants, derived here by hand (not read back from the model).
