@@ -192,15 +192,17 @@ def build_routing(
     # services; for Kreis services with a large-town threshold each unit at or above it plus
     # the rest of its Kreis; Kreise for other Kreis and Jobcenter services; the Land for Land
     # and Bund services. Scenarios only coarsen execution, so agencies get whole cells.
-    exe = execution.set_index(["service_id", "land"])
+    # (service, Land) -> (level, large-town threshold), as plain Python for the loop below
+    exe = {(sid, land): (level, thr) for sid, land, level, thr in zip(
+        execution["service_id"], execution["land"], execution["level"],
+        execution["large_town_threshold"], strict=True)}  # fmt: skip
     unit_rows_of_land = [np.flatnonzero(unit_land_row == lr) for lr in range(len(land_keys))]
     kreis_rows_of_land = [np.flatnonzero(kreis_land_row == lr) for lr in range(len(land_keys))]
     cell_service, cell_pop, cell_land, cell_agency = [], [], [], []
     draw_level = np.full(len(services), len(DRAW_LEVELS) - 1, dtype=np.int64)
     for s, sid in enumerate(services):
         for lr, lkey in enumerate(land_keys):
-            row = exe.loc[(sid, lkey)]
-            level, threshold = row["level"], row["large_town_threshold"]
+            level, threshold = exe[(sid, lkey)]
             if level == "gemeinde":
                 units_l = unit_rows_of_land[lr]
                 pops, agency = unit_pop[units_l], units_l
