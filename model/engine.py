@@ -375,11 +375,11 @@ class FederalModel(mesa.Model):
         weekly = self.demand.shock_weekly
         if not weekly.any():
             return
-        per_cell = self.shock_share[:, None] * weekly[self.routing.cell_service]
         for s in np.flatnonzero(weekly.any(axis=1)):
             weeks = np.flatnonzero(weekly[s] > 0)
             cells = self.routing.cell_service == s
-            mean_cases = per_cell[cells][:, weeks].mean(axis=1)
+            # a cell's mean weekly programme cases: its share x the mean national cases
+            mean_cases = self.shock_share[cells] * weekly[s, weeks].mean()
             name = self.routing.services[s]
             added: dict[str, np.ndarray] = {}
 
