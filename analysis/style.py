@@ -160,6 +160,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     "cost_per_case_eur": {"en": "Cost per case (EUR)", "de": "Kosten je Fall (EUR)"},
     "citizen_hours": {"en": "Citizens' time (hours)", "de": "Zeitaufwand der Bürger (Stunden)"},
     "co2_tonnes": {"en": "CO₂ of trips (t)", "de": "CO₂ der Wege (t)"},
+    "citizen_trips": {"en": "Citizens' visits to offices", "de": "Behördengänge der Bürger"},
+    "online_share": {"en": "Share of applications made online", "de": "Anteil Online-Anträge"},
     # --- executing levels (model/agencies.py LEVELS) ----------------------------------------
     "gemeinde": {"en": "Municipal (Gemeinde/Verwaltung)", "de": "Gemeinde/Verwaltung"},
     "kreis": {"en": "Kreis (district)", "de": "Kreis"},
