@@ -1,15 +1,26 @@
-"""EMA Workbench adapter (issue 8, point 8). ema_workbench needs Python >= 3.12, so without it
-the mapping (plain data) and the model function are tested, and the EMA test is skipped."""
+"""EMA Workbench adapter (issue 8, point 8).
+
+The mapping (plain data) and the model function are tested without ema_workbench; the EMA tests
+(installed by the ``dev`` and ``ema`` extras, so CI runs them) drive the adapter through EMA's
+own ``perform_experiments`` on a one-year, two-service scenario and compare every outcome with
+a direct ``run_scenario`` of the sampled values and seeds."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
 from test_batch_fixture import write_tiny_scenario
 
-from model.batch.ema import FoedsimFunction, make_ema_model, outcome_specs, parameter_specs
+from model.batch.ema import (
+    FoedsimFunction,
+    make_ema_model,
+    mean_over_replications,
+    outcome_specs,
+    parameter_specs,
+)
 from model.batch.worker import kpi_columns
 from model.errors import FoedsimError
 from model.kpis import KPIS
@@ -81,20 +92,86 @@ def test_model_function_returns_the_outcomes_of_a_run(tmp_path):
         f(volume_scale=500.0)
 
 
-@pytest.mark.skipif(HAVE_EMA, reason="ema_workbench is installed")
-def test_make_ema_model_without_the_package_is_a_one_line_error(tmp_path):
-    with pytest.raises(FoedsimError, match="pip install ema_workbench"):
+def test_replications_are_averaged_element_wise():
+    assert mean_over_replications([1.0, 2.0, 6.0]) == 3.0
+    assert isinstance(mean_over_replications([1, 2]), float)
+    series = mean_over_replications([np.array([1.0, 10.0]), np.array([3.0, 20.0])])
+    assert np.array_equal(series, [2.0, 15.0])
+
+
+def test_make_ema_model_without_the_package_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ema_workbench", None)  # import now raises ImportError
+    with pytest.raises(FoedsimError, match=r"pip install 'foedsim\[ema\]'"):
         make_ema_model(write_tiny_scenario(tmp_path))
 
 
-@pytest.mark.skipif(not HAVE_EMA, reason="ema_workbench needs Python >= 3.12; not installed")
-def test_ema_model_runs_experiments(tmp_path):
-    from ema_workbench import SequentialEvaluator
+needs_ema = pytest.mark.skipif(not HAVE_EMA, reason="ema_workbench not installed: "
+                               "pip install -c constraints.txt -e '.[ema]'")  # fmt: skip
 
-    model = make_ema_model(write_tiny_scenario(tmp_path), uncertainties=["volume_scale"],
-                           levers=[], kpis=["backlog_cases"], years=[2023],
-                           replications=[0, 1])  # fmt: skip
-    assert [u.name for u in model.uncertainties] == ["volume_scale"]
-    with SequentialEvaluator(model) as evaluator:
-        experiments, outcomes = evaluator.perform_experiments(scenarios=2)
-    assert len(experiments) == 2 and "backlog_cases_2023" in outcomes
+
+def _direct(path, seed, **values):
+    """KPI columns of a direct run (the reference the EMA outcomes must equal)."""
+    sc = load_scenario(path).with_parameters(**values)
+    return kpi_columns(run_scenario(sc, seed=seed, tables="kpis").tables["kpis"])
+
+
+@needs_ema
+@pytest.mark.filterwarnings("ignore:ipyparallel not installed")
+def test_ema_model_runs_experiments(tmp_path):
+    import ema_workbench as ema
+
+    path = write_tiny_scenario(tmp_path, end="2023-12-31")  # one year, two services
+    seeds = [11, 12]
+    model = make_ema_model(path, uncertainties=["volume_scale", "warmup_weeks"],
+                           levers=["within_week_queueing"], kpis=["backlog_cases"],
+                           years=[2023], replications=seeds)  # fmt: skip
+    assert isinstance(model, ema.ReplicatorModel)
+    assert model.outcomes["backlog_cases_2023"].kind == ema.ScalarOutcome.MINIMIZE
+    experiments, outcomes = ema.perform_experiments(
+        model, scenarios=2, policies=1, evaluator=ema.SequentialEvaluator(model))
+    assert len(experiments) == 2 and set(outcomes) == {"backlog_cases_2023"}
+    assert outcomes["backlog_cases_2023"].shape == (2,)
+    # sampled values inside the registry's ranges and choices
+    assert experiments["volume_scale"].between(0.8, 1.2).all()
+    assert experiments["warmup_weeks"].between(13, 52).all()
+    assert experiments["warmup_weeks"].dtype.kind == "i"  # an IntegerParameter: whole weeks
+    assert set(experiments["within_week_queueing"]) <= {"erlang", "none"}
+    # each outcome is the mean over the replication seeds of a direct run with the same values
+    for i, row in experiments.iterrows():
+        values = {"volume_scale": float(row["volume_scale"]),
+                  "warmup_weeks": int(row["warmup_weeks"]),
+                  "within_week_queueing": str(row["within_week_queueing"])}  # fmt: skip
+        runs = [_direct(path, s, **values)["backlog_cases_2023"] for s in seeds]
+        assert outcomes["backlog_cases_2023"][i] == pytest.approx(np.mean(runs), rel=1e-12)
+    # the sampled values reached the model: different demand, different backlog
+    assert outcomes["backlog_cases_2023"][0] != outcomes["backlog_cases_2023"][1]
+
+
+@needs_ema
+@pytest.mark.filterwarnings("ignore:ipyparallel not installed")
+def test_ema_model_without_replications_runs_once_with_its_seed(tmp_path):
+    import ema_workbench as ema
+
+    path = write_tiny_scenario(tmp_path, end="2023-12-31")
+    model = make_ema_model(path, uncertainties=["volume_scale"], levers=[],
+                           kpis=["staff_fte"], seed=5)  # fmt: skip
+    assert isinstance(model, ema.Model) and not isinstance(model, ema.ReplicatorModel)
+    assert isinstance(model.outcomes["staff_fte"], ema.TimeSeriesOutcome)
+    with ema.SequentialEvaluator(model) as evaluator:
+        experiments, outcomes = evaluator.perform_experiments(scenarios=1)
+    assert outcomes["staff_fte"].shape == (1, 1)  # one experiment x one simulated year
+    direct = _direct(path, 5, volume_scale=float(experiments["volume_scale"][0]))
+    assert outcomes["staff_fte"][0, 0] == direct["staff_fte_2023"]
+
+
+@needs_ema
+def test_make_ema_model_rejects_bad_input_in_one_line(tmp_path):
+    path = write_tiny_scenario(tmp_path, end="2023-12-31")
+    with pytest.raises(FoedsimError, match="outcome year 2030 is outside the simulated years"):
+        make_ema_model(path, kpis=["backlog_cases"], years=[2030])
+    with pytest.raises(FoedsimError, match="'utilisation_2023' is not a registry lever"):
+        make_ema_model(path, levers=["utilisation_2023"])
+    with pytest.raises(FoedsimError, match="letters and digits only"):
+        make_ema_model(path, name="foed-sim")
+    with pytest.raises(FoedsimError, match="at least one seed"):
+        make_ema_model(path, replications=[])

@@ -1,10 +1,10 @@
-"""foedsim as an EMA Workbench model (optional: ``pip install ema_workbench``, Python >= 3.12).
+"""foedsim as an EMA Workbench model (optional extra: ``pip install 'foedsim[ema]'``).
 
-The EMA Workbench (Kwakkel 2017) explores models under deep uncertainty with the vocabulary this
-project already uses: *uncertainties* and *levers* (the parameter registry's roles) and
-*outcomes* (the KPI dictionary). This adapter maps them onto EMA's parameter and outcome
-classes; EMA's own samplers, evaluators and analyses (PRIM, feature scoring, MORDM) then work
-on foedsim unchanged.
+The EMA Workbench (Kwakkel 2017, ``ema-workbench`` 2.5 on PyPI, Python >= 3.9) explores models
+under deep uncertainty with the vocabulary this project already uses: *uncertainties* and
+*levers* (the parameter registry's roles) and *outcomes* (the KPI dictionary). This adapter
+maps them onto EMA's parameter and outcome classes; EMA's own samplers, evaluators and analyses
+(PRIM, feature scoring, MORDM) then work on foedsim unchanged.
 
 The mapping is plain data first (:func:`parameter_specs`, :func:`outcome_specs`), so it can be
 inspected and tested without the package; :func:`make_ema_model` turns it into EMA objects and
@@ -17,8 +17,12 @@ imports ``ema_workbench`` only when called. Importing this module never needs it
 - A KPI becomes a ``ScalarOutcome`` per year (``KPI_YEAR``, nationwide value, the same names as
   the batch summary) with kind MINIMIZE, MAXIMIZE or INFO from the KPI's ``better``, or a
   ``TimeSeriesOutcome`` (one value per simulated year).
-- Seeds: EMA's ``ReplicatorModel`` passes ``seed`` per replication; replication seeds come from
-  :func:`model.batch.design.replication_seeds`, as in batches (common random numbers).
+- Seeds: without replications, a plain ``Model`` runs each experiment once with the constant
+  ``seed``. With replications, a ``ReplicatorModel`` passes one ``seed`` per replication (e.g.
+  from :func:`model.batch.design.replication_seeds`, as in batches: common random numbers) and
+  each outcome is the mean over the replications (per year for time series), as in
+  :mod:`model.batch.sensitivity`; ``ScalarOutcome`` must be one number per experiment for EMA's
+  PRIM and optimisation.
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ def outcome_specs(kpis: Sequence[str] | None = None, years: Sequence[int] | None
 
 
 class FoedsimFunction:
-    """A picklable callable ``f(**parameters, seed=0) -> {outcome: value}`` for EMA's ``Model``.
+    """A picklable callable ``f(seed=0, **parameters) -> {outcome: value}`` for EMA's models.
 
     Args:
         scenario: Scenario file whose values the parameters override.
@@ -121,15 +125,17 @@ class FoedsimFunction:
         self.threads = threads
 
     def __call__(self, seed: int = 0, **parameters: Any) -> dict[str, Any]:
+        """Run the scenario with ``parameters`` and ``seed``; return the outcomes.
+
+        Raises:
+            FoedsimError: A value outside the parameter's bounds or choices.
+        """
         import numpy as np
 
         from model.batch.worker import kpi_columns
         from model.runner import run_scenario
-        from model.scenario import load_scenario
 
-        sc = load_scenario(self.scenario)
-        if self.end is not None:
-            sc = dataclasses.replace(sc, end=self.end)
+        sc = _load(self.scenario, self.end)
         values = {k: (v.item() if hasattr(v, "item") else v) for k, v in parameters.items()}
         sc = sc.with_parameters(**values)
         kpis = run_scenario(sc, seed=int(seed), tables="kpis", threads=self.threads).tables["kpis"]
@@ -146,6 +152,27 @@ class FoedsimFunction:
         return out
 
 
+def _load(scenario: str | Path, end: dt.date | None) -> Any:
+    from model.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    if end is not None:
+        sc = dataclasses.replace(sc, end=end)
+    return sc
+
+
+def mean_over_replications(values: Sequence[Any]) -> Any:
+    """One outcome's replications (numbers, or equally long arrays) averaged element-wise.
+
+    A module-level function (not a lambda) so that EMA's multiprocessing evaluator can pickle
+    the outcomes that use it.
+    """
+    import numpy as np
+
+    mean = np.mean(np.asarray(values, dtype=float), axis=0)
+    return float(mean) if mean.ndim == 0 else mean
+
+
 def make_ema_model(
     scenario: str | Path,
     uncertainties: Sequence[str] | None = None,
@@ -155,31 +182,47 @@ def make_ema_model(
     replications: Sequence[int] | None = None,
     end: dt.date | None = None,
     name: str = "foedsim",
+    seed: int = 0,
 ) -> Any:
     """An EMA Workbench model of foedsim.
 
     Args:
         scenario: The scenario file the sampled values override.
         uncertainties: Registry uncertainties to expose (default: all with a range).
-        levers: Registry levers to expose (default: all).
+        levers: Registry levers to expose (default: all with a range or choices).
         kpis: Outcome KPIs (default: all).
-        years: Scalar outcomes for these years; None for one time series per KPI.
-        replications: Seeds (e.g. ``replication_seeds(base_seed, n)``); None for one run with
-            seed 0 per experiment (a plain ``Model``), else a ``ReplicatorModel``.
+        years: Scalar outcomes for these years (within the simulated years); None for one
+            time series per KPI.
+        replications: Seeds (e.g. ``replication_seeds(base_seed, n)``); None for one run per
+            experiment with ``seed`` (a plain ``Model``), else a ``ReplicatorModel`` whose
+            outcomes are the means over the replications.
         end: Optional shorter horizon (last simulated day).
         name: EMA model name (letters and digits only).
+        seed: The seed of every run when ``replications`` is None (an EMA ``Constant``).
 
     Returns:
         An ``ema_workbench.Model`` or ``ReplicatorModel``.
 
     Raises:
-        FoedsimError: ema_workbench is not installed, or a name is not in the registry.
+        FoedsimError: ema_workbench is not installed, the scenario file is invalid, a name is
+            not in the registry, a year is outside the simulated years, or replications is
+            empty.
     """
     try:
         import ema_workbench as ema
     except ImportError:
-        raise FoedsimError("the EMA adapter needs ema_workbench (Python >= 3.12): "
-                           "pip install ema_workbench") from None  # fmt: skip
+        raise FoedsimError("the EMA adapter needs ema-workbench: pip install 'foedsim[ema]' "
+                           "(or pip install 'ema-workbench>=2.5,<4')") from None  # fmt: skip
+    if not name.isalnum():
+        raise FoedsimError(f"EMA model name {name!r}: letters and digits only")
+    sc = _load(scenario, end)  # fail early, with the scenario loader's one-line errors
+    first, last = sc.start.year, sc.end.year
+    for year in years or ():
+        if not first <= int(year) <= last:
+            raise FoedsimError(f"outcome year {year} is outside the simulated years "
+                               f"{first}-{last} of {scenario}")  # fmt: skip
+    if replications is not None and len(replications) == 0:
+        raise FoedsimError("replications: give at least one seed (or None for one run)")
     specs = {s["name"]: s for s in parameter_specs()}
     chosen = {"uncertainty": uncertainties, "lever": levers}
     params: dict[str, list[Any]] = {"uncertainty": [], "lever": []}
@@ -192,15 +235,17 @@ def make_ema_model(
                                    "`foedsim params`")  # fmt: skip
             params[kind].append(_ema_parameter(ema, specs[n]))
     outcomes = outcome_specs(kpis, years)
-    function = FoedsimFunction(scenario, outcomes, end=end)
-    if replications is None:
-        model = ema.Model(name, function=function)
-    else:
+    function = FoedsimFunction(Path(scenario).resolve(), outcomes, end=end)
+    replicated = replications is not None
+    if replicated:
         model = ema.ReplicatorModel(name, function=function)
         model.replications = [{"seed": int(s)} for s in replications]
+    else:
+        model = ema.Model(name, function=function)
+        model.constants = [ema.Constant("seed", int(seed))]
     model.uncertainties = params["uncertainty"]
     model.levers = params["lever"]
-    model.outcomes = [_ema_outcome(ema, s) for s in outcomes]
+    model.outcomes = [_ema_outcome(ema, s, replicated) for s in outcomes]
     return model
 
 
@@ -212,9 +257,10 @@ def _ema_parameter(ema: Any, spec: dict[str, Any]) -> Any:
     return ema.RealParameter(spec["name"], spec["low"], spec["high"])
 
 
-def _ema_outcome(ema: Any, spec: dict[str, Any]) -> Any:
+def _ema_outcome(ema: Any, spec: dict[str, Any], replicated: bool) -> Any:
+    function = mean_over_replications if replicated else None
     if spec["type"] == "timeseries":
-        return ema.TimeSeriesOutcome(spec["name"])
+        return ema.TimeSeriesOutcome(spec["name"], function=function)
     kind = {"minimize": ema.ScalarOutcome.MINIMIZE, "maximize": ema.ScalarOutcome.MAXIMIZE,
             "info": ema.ScalarOutcome.INFO}[spec["kind"]]  # fmt: skip
-    return ema.ScalarOutcome(spec["name"], kind=kind)
+    return ema.ScalarOutcome(spec["name"], kind=kind, function=function)
