@@ -377,7 +377,9 @@ class Workforce:
         size = np.ones(self.n)
         for lv in np.unique(self.level):
             m = self.level == lv
-            med = float(np.median(pop[m])) if m.any() else 1.0
+            # the median over today's agencies: a scenario's new platforms do not shift it
+            today = m & ~self.planned
+            med = float(np.median(pop[today])) if today.any() else 1.0
             size[m] = (np.maximum(pop[m], 1.0) / max(med, 1.0)) ** s.size_elasticity
         self.size_attr = size
         self.beamte_share = np.array([s.beamte_share[lv] for lv in DESTATIS_LEVELS])
@@ -544,7 +546,10 @@ class Workforce:
             if np.all(np.abs(ratio[ok] - 1.0) < 1e-5):
                 break
             total = target[ok].sum() / hires_l[ok].sum()
-            share *= total ** (1.0 / max(self.settings.matching_elasticity, 1e-3))
+            # at most every working-age person applies: where the vacancies cap the hires (a
+            # tiny scenario), the target is out of reach and the share stops at that bound
+            share = min(share * total ** (1.0 / max(self.settings.matching_elasticity, 1e-3)),
+                        1.0)  # fmt: skip
             attr = attr * np.where(ok, ratio / total, 1.0)
             attr = attr / attr[ok].mean()
         self.level_attr = attr
@@ -614,8 +619,11 @@ class Workforce:
         if not n.any():
             return n
         agency = np.repeat(np.arange(self.n), n)
-        beamte = rng.random(len(agency)) < self.beamte_share[self.dlevel[agency]]
-        age = rng.choice(AGES, size=len(agency), p=self.hire_pmf)
+        # status and age from streams of their own, so that an agency added by a scenario
+        # (a platform, at the end of the table) shifts no one else's draws
+        traits = make_stream(self.seed, f"staff/hires/{t}")
+        beamte = traits.random(len(agency)) < self.beamte_share[self.dlevel[agency]]
+        age = traits.choice(AGES, size=len(agency), p=self.hire_pmf)
         self.record.hires[yi] += n
         self.p_agency = np.concatenate([self.p_agency, agency])
         self.p_age = np.concatenate([self.p_age, age])

@@ -336,3 +336,36 @@ def test_docs_page_is_current():
 
     committed = (ROOT / "docs" / "CRITERIA.md").read_text(encoding="utf-8")
     assert committed == criteria_page(), "docs/CRITERIA.md is stale: regenerate it"
+
+
+def test_changing_one_weight_moves_only_the_services_it_should():
+    """Raise one criterion's weight: a service's recommendation may change only if its
+    weighted score, recomputed by hand with the new weight, crosses the threshold (vetoed and
+    own-task services never move). Done for every criterion; some must move services."""
+    tables = cr.load_criteria()
+    rule = cr.Rule()
+    before = cr.recommend(tables, rule).set_index("service_id")
+    pos_all = cr.positions(tables.criteria, tables.scores)
+    total = float(tables.criteria["weight"].sum())
+    any_moved = False
+    for cid in tables.criteria["criterion_id"]:
+        crit = tables.criteria.copy()
+        row = crit.index[crit["criterion_id"] == cid][0]
+        old_w, new_w = float(crit.at[row, "weight"]), 6.0  # far above any range: a strong push
+        crit.loc[row, "weight"] = new_w
+        after = cr.recommend(cr.CriteriaTables(crit, tables.scores), rule)
+        after = after.set_index("service_id")
+        pos = pos_all[pos_all["criterion_id"] == cid].set_index("service_id")["position_future"]
+        moved = set(before.index[before["recommendation"] != after["recommendation"]])
+        expected = set()
+        for sid in before.index:
+            if before.at[sid, "veto"]:
+                continue
+            score = (before.at[sid, "score_future"] * total + (new_w - old_w) * pos[sid]) \
+                / (total - old_w + new_w)
+            if (score >= rule.threshold) != (before.at[sid, "recommendation"] == "central"):
+                expected.add(sid)
+        assert moved == expected, cid
+        assert (after["veto"] == before["veto"]).all(), cid
+        any_moved |= bool(moved)
+    assert any_moved  # the pushes are strong enough to move some services

@@ -203,3 +203,25 @@ def test_crisis_programme_runs_on_the_platform_when_central():
                                                                           "epp200"])  # fmt: skip
     assert m.weekly[:, 0, bund.to_numpy()].sum() > 1e6  # programme cases on the platforms
     assert m.weekly[:, 0, other.to_numpy()].sum() == 0
+
+
+def test_a_lever_from_2030_leaves_every_output_before_2030_unchanged():
+    """Replication k of two scenarios that differ only in a move starting in 2030 (no posts
+    opened before it) gives identical outputs before 2030: common random numbers hold for
+    demand, staff and capacity noise alike."""
+    base = dataclasses.replace(BASE, end=dt.date(2030, 12, 31))
+    move = dataclasses.replace(base, execution=[{
+        "services": ["kfz_zulassung", "wohngeld"], "mode": "central_bund",
+        "start": dt.date(2030, 1, 7), "migration_weeks": 26}])  # fmt: skip
+    move = move.with_parameters(platform_recruit_lead_weeks=0)
+    a, b = (kpi_table(FederalModel(sc, seed=11).run()) for sc in (base, move))
+    key = ["year", "kpi", "level", "service_id"]
+    before = a[a["year"] < 2030].merge(b[b["year"] < 2030], on=key, how="outer",
+                                       suffixes=("_a", "_b"))  # fmt: skip
+    # rows only in b: the platforms' (empty) Bund groups of the moved services
+    extra = before[before["value_a"].isna()]
+    assert set(extra["level"]) <= {"bund"} and (extra["value_b"].fillna(0) == 0).all()
+    same = before.dropna(subset=["value_a"])
+    np.testing.assert_allclose(same["value_b"], same["value_a"], rtol=1e-12, atol=1e-9)
+    after = a[a["year"] == 2030].merge(b[b["year"] == 2030], on=key, suffixes=("_a", "_b"))
+    assert not np.allclose(after["value_a"], after["value_b"])  # the lever acts from 2030
