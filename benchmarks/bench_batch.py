@@ -16,7 +16,11 @@ exactly as ``foedsim batch`` does (:func:`model.batch.runner.run_batch` with a
 
 Usage::
 
-    python benchmarks/bench_batch.py [--runs 4] [--workers 2] [--tables kpis] [SCENARIO]
+    python benchmarks/bench_batch.py [--runs 4] [--workers 2] [--tables kpis]
+                                     [--executor process|dask-local] [SCENARIO]
+
+For issue 8's acceptance: ``--runs 100 --workers 1``, ``--runs 100 --workers 2`` and
+``--runs 100 --workers 2 --executor dask-local`` (speed-up = wall of 1 worker / wall of 2).
 
 Prints a Markdown table for docs/BATCHES.md.
 """
@@ -40,9 +44,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4, help="replications in the batch")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes")
     parser.add_argument("--tables", default="kpis", choices=("kpis", "aggregates", "full"))
+    parser.add_argument("--executor", default="process", choices=("process", "dask-local"),
+                        help="local processes (foedsim batch's default) or a local Dask cluster")
     args = parser.parse_args()
 
-    from model.batch.executors import ProcessExecutor
+    from model.batch.executors import DaskExecutor, ProcessExecutor
     from model.batch.runner import run_batch
     from model.batch.spec import load_batch
 
@@ -63,7 +69,9 @@ def main() -> None:
                 finished.append(time.perf_counter())
 
         t0 = time.perf_counter()
-        with ProcessExecutor(workers=args.workers) as executor:
+        executor = (ProcessExecutor(workers=args.workers) if args.executor == "process"
+                    else DaskExecutor(local_workers=args.workers))  # fmt: skip
+        with executor:
             report = run_batch(spec, folder / "out", executor=executor, progress=progress)
         wall = time.perf_counter() - t0
         disk = sum(f.stat().st_size for f in (folder / "out").rglob("*") if f.is_file())
@@ -74,12 +82,13 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python "
           f"{platform.python_version()}; scenario {Path(args.scenario).name}, "
           f"tables {args.tables}\n")  # fmt: skip
-    print("| runs | workers | failed | wall (s) | runs/hour | steady runs/hour "
-          "| worker peak RSS (MB) | disk (MB) |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    print(f"| {report.total} | {args.workers} | {report.failed} | {wall:.1f} | "
-          f"{report.total / wall * 3600:,.0f} | {steady:,.0f} | {rss_mb:,.0f} | "
-          f"{disk / 1e6:.2f} |")  # fmt: skip
+    print("| executor | runs | workers | failed | wall (s) | runs/min | steady runs/min "
+          "| worker peak RSS (MB) | disk (MB) | MB per run |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.executor} | {report.total} | {args.workers} | {report.failed} | "
+          f"{wall:.1f} | {report.total / wall * 60:,.1f} | {steady / 60:,.1f} | "
+          f"{rss_mb:,.0f} | {disk / 1e6:.2f} | {disk / 1e6 / max(report.total, 1):.3f} |")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -780,6 +780,10 @@ class FederalModel(mesa.Model):
         for pool in (self._prefetch, self._kernel_pool):
             if pool is not None:
                 pool.shutdown(wait=True)
+        # Mesa 3.3 keeps a class-level counter of agent ids per model (``Agent._ids``, a
+        # defaultdict keyed by the model), which holds every model alive: a batch worker grew by
+        # ~90 MB a run. The model adds no agents after it has run, so its counter can go.
+        mesa.Agent._ids.pop(self, None)
         return self
 
 
