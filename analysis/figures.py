@@ -408,12 +408,14 @@ def cost_figure(bands: pd.DataFrame, scenarios: Sequence[str], *, period: str,
             ax.errorbar(x, med, yerr=np.nan_to_num(err), fmt="D", color="black", capsize=4,
                         markersize=4, label=word("cost_total", lang), gid="cost:total")  # fmt: skip
         ax.set_xticks(x)
-        ax.set_xticklabels(present)
+        # slanted: long scenario names overlapped side by side (seen in the report)
+        ax.set_xticklabels(present, rotation=20, ha="right", rotation_mode="anchor")
         ax.grid(axis="x", visible=False)
         ax.set_ylabel(word("cost_axis", lang))
         ax.yaxis.set_major_formatter(_number_formatter(lang))
         ax.set_title(word("cost_title", lang).format(period=period), loc="left")
-        ax.legend()
+        # beside the bars: inside, the legend covered them (seen in the report)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         _note(fig, word("cost_note", lang), height)
     freeze_layout(fig)
     return fig

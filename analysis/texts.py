@@ -134,10 +134,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "maps_text": {
         "en": "Medians over runs per Land and per Kreis; scenarios side by side on one colour "
               "scale. Kreis values cover the agencies located in the Kreis (Gemeinden/"
-              "Verwaltungen, Kreisverwaltung, Jobcenter), not Land or federal offices.",
+              "Verwaltungen, Kreisverwaltung, Jobcenter), not Land or federal offices. A Land's "
+              "lead time is that of the cases its own agencies process: where a scenario moves "
+              "services to federal platforms, their cases leave every Land's average, so a "
+              "Land can look slower although none of its offices got slower (the services that "
+              "stay are the slower ones).",
         "de": "Mediane über die Läufe je Land und je Kreis; Szenarien nebeneinander auf einer "
               "Farbskala. Kreiswerte umfassen die Behörden im Kreis (Gemeinden/Verwaltungen, "
-              "Kreisverwaltung, Jobcenter), nicht Landes- oder Bundesbehörden."},
+              "Kreisverwaltung, Jobcenter), nicht Landes- oder Bundesbehörden. Die Laufzeit "
+              "eines Landes ist die der Fälle, die seine eigenen Behörden bearbeiten: Verlagert "
+              "ein Szenario Leistungen auf Bundesplattformen, fallen deren Fälle aus jedem "
+              "Landesdurchschnitt heraus, und ein Land kann langsamer erscheinen, obwohl keine "
+              "seiner Behörden langsamer wurde (es bleiben die langsameren Leistungen)."},
     "h_map_land": {"en": "{what} per Land", "de": "{what} je Land"},
     "h_map_kreis": {"en": "{what} per Kreis", "de": "{what} je Kreis"},
     "gap_share": {"en": "Staff gap (% of staff needed)", "de": "Personallücke (% des Bedarfs)"},
