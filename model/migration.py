@@ -340,7 +340,9 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
     """The engine's quarterly event: modes and migrations, then staff."""
     rt: ExecutionRuntime | None = m.execution
     if rt is not None:
-        pressed_agency = m._backlog_response() > 1.0
+        # backlog pressure only matters to EfA adoption
+        pressed_agency = (m._backlog_response() > 1.0 if rt.efa_eligible.any()
+                          else np.zeros(m.n_agencies, dtype=bool))  # fmt: skip
         ready = None
         if m.workforce is not None and m.scenario.parameters["migration_gate"] == "capacity":
             # a platform's staff factor is its effective FTE over its planned FTE
@@ -376,7 +378,8 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
                 if len(closed):
                     m.workforce.open_posts(closed, t)
         set_minutes(m, rt.minutes())
-        if m.workforce is not None:  # the staff needed follow the minutes per case
+        if m.workforce is not None and _last_step_of_year(m, t, q):
+            # the staff needed follow the minutes per case (recorded at the year's last step)
             ref = rt.minutes0 * np.where(rt.mode == 2, rt.central_factor, 1.0)
             cases = m._pair_base_cases
             now = np.bincount(m.pair_agency, cases * m.minutes, minlength=m.n_agencies)
