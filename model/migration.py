@@ -81,7 +81,6 @@ class ExecutionRuntime:
         self.mode = np.zeros(n, dtype=np.int8)  # 0 decentral, 1 efa, 2 central platform
         self.automation = np.zeros(n)
         self.redirect_to = np.arange(n)  # the pair that receives each pair's cases now
-        self.freed = np.zeros(n)  # share of a pair's initial FTE freed for local tasks
         self.freed_fte = np.zeros(n)  # initial FTE of a pair freed for local tasks
         self.records: dict[str, np.ndarray] = {}
         rates = (params["automation_rate_decentral"], params["automation_rate_efa"],
@@ -121,7 +120,7 @@ class ExecutionRuntime:
         self.automation += (self.potential - self.automation) * step
 
     # --- the quarterly update ---------------------------------------------------------------
-    def quarter(self, t: int, backlog_pressed: np.ndarray, land_of_pair: np.ndarray,
+    def quarter(self, t: int, backlog_pressed: np.ndarray,
                 capacity_ready: np.ndarray | None = None,
                 ) -> tuple[list[tuple[int, int]], list[MoveState]]:  # fmt: skip
         """Advance the modes at week ``t`` (first week of a quarter).
@@ -130,7 +129,6 @@ class ExecutionRuntime:
             t: Model week.
             backlog_pressed: Per pair, True where its agency's backlog exceeds the response
                 threshold (for EfA adoption under pressure).
-            land_of_pair: Land row per pair (for peers).
             capacity_ready: Per pair, the share of a platform's planned staff it has now (the
                 migration's waves stop there when ``migration_gate`` is ``capacity``); None:
                 no gate.
@@ -153,7 +151,7 @@ class ExecutionRuntime:
                     ms.handed[due] = True
                     ending.append((ms, due))
             elif ms.move.mode == "efa" and t >= ms.start_week:
-                self._efa_quarter(ms, t, backlog_pressed, land_of_pair)
+                self._efa_quarter(ms, t, backlog_pressed)
         self.automate(0.25)
         for old, tgt in new:
             self.redirect_to[old] = tgt
@@ -184,8 +182,7 @@ class ExecutionRuntime:
         ms.joined = max(ms.joined, want)
         return out
 
-    def _efa_quarter(self, ms: MoveState, t: int, pressed: np.ndarray,
-                     land_of_pair: np.ndarray) -> None:  # fmt: skip
+    def _efa_quarter(self, ms: MoveState, t: int, pressed: np.ndarray) -> None:
         """Agencies join the EfA service: at their IT's end of life with probability
         ``efa_choice_at_renewal`` x (1 + ``efa_peer_weight`` x share of peers in the Land that
         joined), or under backlog pressure with ``efa_join_under_pressure`` a quarter; at most
@@ -223,7 +220,7 @@ class ExecutionRuntime:
         while t < first_week:
             for ms in self.moves:
                 if ms.move.mode == "efa" and ms.start_week <= t:
-                    self._efa_quarter(ms, t, np.zeros(n, dtype=bool), np.zeros(n, dtype=int))
+                    self._efa_quarter(ms, t, np.zeros(n, dtype=bool))
             self.automate(0.25, only=self.mode == 1)  # the model's own clock starts at week 0
             t += 13
 
@@ -268,10 +265,6 @@ class ExecutionRuntime:
         self._joined_before |= joined
         self._live_before |= live
 
-    def adoption(self) -> tuple[int, int]:
-        """(joined, eligible) pairs of EfA services."""
-        return int((self.efa_joined & self.efa_eligible).sum()), int(self.efa_eligible.sum())
-
 
 # --- glue with the engine ---------------------------------------------------------------------
 def setup_execution(m, catalogue, moves: list[Move], utilisation: float) -> ExecutionRuntime:
@@ -298,13 +291,12 @@ def setup_execution(m, catalogue, moves: list[Move], utilisation: float) -> Exec
     central_factor = penalty * (1.0 - front)
     kept = front.copy()
     pair_land = m.routing.pairs["land_row"].to_numpy()
-    m.start_date_week = lambda d: (d - m.calendar.start).days // 7  # noqa: E731
     states: list[MoveState] = []
     m.platform_fte = np.zeros(m.n_pairs)
     planned = np.zeros(m.n_agencies, dtype=bool)
     for mv in moves:
         s = code[mv.service_id]
-        start = m.start_date_week(mv.start)
+        start = (mv.start - m.calendar.start).days // 7  # may be negative: before the model
         target = -1
         if mv.mode in CENTRAL:
             key = (mv.service_id, mv.land_row if mv.mode == "central_land" else -1,
@@ -349,8 +341,7 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
             w = m.workforce
             ready = np.clip(np.where(m.planned_agencies, w.factor, 1.0), 0.0, 1.0)
             ready = ready[m.pair_agency]
-        new, ending = rt.quarter(t, pressed_agency[m.pair_agency],
-                                 m.routing.pairs["land_row"].to_numpy(), ready)  # fmt: skip
+        new, ending = rt.quarter(t, pressed_agency[m.pair_agency], ready)
         if new:
             redirect(m, t, np.array([o for o, _ in new]), np.array([n for _, n in new]))
             if m.workforce is not None:
@@ -469,21 +460,20 @@ def handover(m, ms: MoveState, idx: np.ndarray, t: int) -> None:
     q, tgt = m.queues, ms.target
     rt: ExecutionRuntime = m.execution
     sources = ms.sources[idx]
-    for s in sources:
-        b = q.backlog[s]
-        if b > 0:
-            bt = q.backlog[tgt]
-            mean_src = 0.5 * (q.oldest[s] + t)
-            mean_tgt = 0.5 * (q.oldest[tgt] + t) if bt > 0 else t
-            mean = (b * mean_src + bt * mean_tgt) / (b + bt)
-            q.oldest[tgt] = min(2.0 * mean - t, float(t))
-            q.backlog[tgt] = bt + b
-            q.backlog[s] = 0.0
-            q.oldest[s] = float(t)
-            m.transfers_out[s] += b
-            m.transfers_in[tgt] += b
+    b = q.backlog[sources]
+    handed = b.sum()
+    if handed > 0:
+        # a queue's cases arrived uniformly since its oldest: mean arrival (oldest + t) / 2
+        bt = q.backlog[tgt]
+        mean_tgt = 0.5 * (q.oldest[tgt] + t) if bt > 0 else float(t)
+        arrived = (b * 0.5 * (q.oldest[sources] + t)).sum() + bt * mean_tgt
+        q.oldest[tgt] = min(2.0 * arrived / (handed + bt) - t, float(t))
+        q.backlog[tgt] = bt + handed
+        m.transfers_in[tgt] += handed
+        m.transfers_out[sources] += b
+        q.backlog[sources] = 0.0
+        q.oldest[sources] = float(t)
     kept = rt.kept_share[sources]
-    rt.freed[sources] = (1.0 - kept) * (m.base_fte[sources] > 0)
     rt.freed_fte[sources] = m.base_fte[sources] * (1.0 - kept)
     if m.workforce is not None:
         np.add.at(m.workforce.freed_base, m.pair_agency[sources], rt.freed_fte[sources])

@@ -199,8 +199,9 @@ STAFF_SUMS = ("persons_mid_year", "age_sum_mid_year", "retirements", "retirement
               "staff_shortfall_fte")  # fmt: skip
 
 
-def staff_agencies_table(m: FederalModel) -> pd.DataFrame | None:
-    """Yearly staff per agency (None when staff are constant)."""
+def _staff_sums(m: FederalModel) -> pd.DataFrame | None:
+    """Yearly staff per agency as additive columns (``STAFF_SUMS``: counts, FTE and the age
+    sum), which any breakdown can sum; None when staff are constant."""
     w = m.workforce
     if w is None:
         return None
@@ -208,18 +209,17 @@ def staff_agencies_table(m: FederalModel) -> pd.DataFrame | None:
     n_years, n = r.persons_mid.shape
     weeks = np.bincount(np.searchsorted(m.model_years, m.calendar.year), minlength=n_years)
     unfilled = np.maximum(r.posts_end - r.persons_end, 0.0)
+    available = r.fte_weeks / np.maximum(weeks, 1)[:, None]
     cols = {
         "persons_mid_year": r.persons_mid, "age_sum_mid_year": r.age_sum_mid,
         "retirements": r.retirements, "retirements_beamte": r.retirements_beamte,
         "other_leavers": r.leavers, "hires": r.hires, "posts_year_end": r.posts_end,
         "persons_year_end": r.persons_end, "unfilled_posts": unfilled,
         "unfilled_posts_fte": unfilled * w.fte_per_head,
-        "staff_available_fte": r.fte_weeks / np.maximum(weeks, 1)[:, None],
-        "staff_needed_fte": r.fte_needed,
+        "staff_available_fte": available, "staff_needed_fte": r.fte_needed,
+        "staff_shortfall_fte": np.maximum(r.fte_needed - available, 0.0),
     }  # fmt: skip
-    cols["staff_shortfall_fte"] = np.maximum(cols["staff_needed_fte"]
-                                             - cols["staff_available_fte"], 0.0)  # fmt: skip
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "year": np.repeat(np.asarray(m.model_years), n),
         "agency_key": np.tile(ag["key"].to_numpy(), n_years),
         "level": np.tile(ag["level"].to_numpy(), n_years),
@@ -227,10 +227,11 @@ def staff_agencies_table(m: FederalModel) -> pd.DataFrame | None:
         "kreis": np.tile(ag["kreis"].to_numpy(), n_years),
         **{k: v.ravel() for k, v in cols.items()},
     })  # fmt: skip
-    return _finish_staff(out, ("agency_key", "level", "land", "kreis"))
 
 
-def _finish_staff(out: pd.DataFrame, cats: tuple[str, ...]) -> pd.DataFrame:
+def _finish_staff(sums: pd.DataFrame, cats: tuple[str, ...]) -> pd.DataFrame:
+    """Additive columns -> the published table: mean age and staff gap instead of the sums."""
+    out = sums.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["mean_age_mid_year"] = out["age_sum_mid_year"] / out["persons_mid_year"] + AGE_OFFSET
     out["staff_gap_fte"] = out["staff_needed_fte"] - out["staff_available_fte"]
@@ -240,36 +241,43 @@ def _finish_staff(out: pd.DataFrame, cats: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
+def _staff_by_land_level(sums: pd.DataFrame) -> pd.DataFrame:
+    out = sums.groupby(["year", "land", "level"], observed=True)[list(STAFF_SUMS)].sum()
+    out = out.reset_index()
+    out.insert(3, "destatis_level", out["level"].astype(str).map(LEVEL_TO_DESTATIS))
+    return out
+
+
+def staff_agencies_table(m: FederalModel) -> pd.DataFrame | None:
+    """Yearly staff per agency (None when staff are constant)."""
+    sums = _staff_sums(m)
+    return None if sums is None else _finish_staff(sums, ("agency_key", "level", "land", "kreis"))
+
+
 def staff_table(m: FederalModel) -> pd.DataFrame | None:
     """Yearly staff per (Land, level) (None when staff are constant)."""
-    per = staff_agencies_table(m)
-    if per is None:
+    sums = _staff_sums(m)
+    if sums is None:
         return None
-    per = per.assign(age_sum_mid_year=(per["mean_age_mid_year"] - AGE_OFFSET).fillna(0.0)
-                     * per["persons_mid_year"])  # fmt: skip
-    keys = ["year", "land", "level"]
-    out = per.groupby(keys, observed=True)[list(STAFF_SUMS)].sum().reset_index()
-    out.insert(3, "destatis_level", out["level"].astype(str).map(LEVEL_TO_DESTATIS))
-    return _finish_staff(out, ("land", "level", "destatis_level"))
+    return _finish_staff(_staff_by_land_level(sums), ("land", "level", "destatis_level"))
 
 
 def _staff_kpis(m: FederalModel) -> list[pd.DataFrame]:
     """Staff KPIs nationwide and per level (service_id ``all``)."""
-    per = staff_table(m)
-    if per is None:
+    sums = _staff_sums(m)
+    if sums is None:
         return []
-    per = per.assign(age_sum=(per["mean_age_mid_year"] - AGE_OFFSET).fillna(0.0)
-                     * per["persons_mid_year"])  # fmt: skip
+    per = _staff_by_land_level(sums)
     frames = []
     for lv, part in [("all", per)] + [(lv, per[per["level"] == lv]) for lv in LEVELS]:
         if part.empty:
             continue
-        sums = [c for c in STAFF_SUMS if c != "age_sum_mid_year"]
-        y = part.groupby("year")[[*sums, "age_sum"]].sum()
+        y = part.groupby("year")[list(STAFF_SUMS)].sum()
         with np.errstate(invalid="ignore", divide="ignore"):
             values = {
                 "staff_persons": y["persons_mid_year"],
-                "staff_mean_age_years": y["age_sum"] / y["persons_mid_year"] + AGE_OFFSET,
+                "staff_mean_age_years": y["age_sum_mid_year"] / y["persons_mid_year"]
+                + AGE_OFFSET,
                 "retirements_persons": y["retirements"],
                 "retirements_beamte_persons": y["retirements_beamte"],
                 "other_leavers_persons": y["other_leavers"],
@@ -279,7 +287,7 @@ def _staff_kpis(m: FederalModel) -> list[pd.DataFrame]:
                 "staff_needed_fte": y["staff_needed_fte"],
                 "staff_gap_fte": y["staff_needed_fte"] - y["staff_available_fte"],
                 "staff_shortfall_fte": y["staff_shortfall_fte"],
-            }
+            }  # fmt: skip
         if lv == "all":
             w = m.workforce
             values["applicants_persons"] = pd.Series(

@@ -461,14 +461,11 @@ class Workforce:
             self.post_base[a] += max(1, round(extra / per_head))
         self.posts = self._posts(int(self.year_of_week[t]))
 
-    def heads(self) -> np.ndarray:
-        """Persons per agency now."""
-        return np.bincount(self.p_agency, minlength=self.n)
-
-    def _exit_probability(self) -> tuple[np.ndarray, np.ndarray]:
-        """Quarterly probabilities of retiring and of leaving otherwise, per person."""
+    def _exit_probability(self, older: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Quarterly probabilities of retiring and of leaving otherwise, per person (as if
+        everyone were ``older`` years older)."""
         cell = (self.dlevel[self.p_agency] * 2 + self.p_beamte) * len(AGES)
-        cell += np.minimum(self.p_age, MAX_AGE) - MIN_AGE
+        cell += np.minimum(self.p_age + older, MAX_AGE) - MIN_AGE
         return self.q_retire[cell], self.q_leave[self.p_beamte.view(np.int8)]
 
     def _claims(self, vac: np.ndarray) -> np.ndarray:
@@ -513,9 +510,7 @@ class Workforce:
         b = self.beamte_share[self.dlevel]
         hire_exit = 1.0 - (1.0 - (b * self.leave_rate[1] + (1 - b) * self.leave_rate[0])) ** 0.25
         # ... and one year older from the fifth quarter on (1 January 2024)
-        self.p_age += 1
-        r2, l2 = self._exit_probability()
-        self.p_age -= 1
+        r2, l2 = self._exit_probability(older=1)
         p_exit2 = r2 + (1.0 - r2) * l2
         alive4 = (1.0 - p_exit) ** 4
         initial_exits = [np.bincount(self.p_agency, p_exit * (1.0 - p_exit) ** q if q < 4

@@ -17,7 +17,6 @@ from model.catalogue import load_catalogue
 from model.costs import cost_table
 from model.criteria import ANCHORS
 from model.engine import FederalModel
-from model.errors import ScenarioError
 from model.execution import criteria_modes, resolve_moves
 from model.geography import load_germany
 from model.scenario import load_scenario
@@ -84,27 +83,6 @@ def test_legislating_level_decides_the_platform():
         if mode == "central_land":
             assert leg[sid] == "land", sid
     assert modes["hundesteuer"] == "unchanged"  # the Kommune's own task
-
-
-def write(tmp_path: Path, body: str) -> Path:
-    f = tmp_path / "s.toml"
-    f.write_text(f'[scenario]\nextends = "{SCENARIOS / "baseline.toml"}"\n' + body)
-    return f
-
-
-@pytest.mark.parametrize("body, words", [
-    ('[[execution]]\nservices = ["kfz_zulassung"]\nmode = "central_bund"\nstart = 2027-01-04\n'
-     'criteria_when = "future"\n', ["execution[1].criteria_when", "only with mode"]),
-    ('[[execution]]\nselect = {}\nmode = "criteria"\nstart = 2027-01-04\n'
-     'criteria_when = "tomorrow"\n', ["execution[1].criteria_when", "'today', 'future'"]),
-])  # fmt: skip
-def test_bad_criteria_entries_give_one_line_errors(tmp_path, body, words):
-    with pytest.raises(ScenarioError) as exc:
-        load_scenario(write(tmp_path, body))
-    message = str(exc.value)
-    assert "\n" not in message and message.startswith(str(tmp_path / "s.toml"))
-    for word in words:
-        assert word in message
 
 
 def test_criteria_driven_scenario_runs_and_moves_cases():

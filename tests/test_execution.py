@@ -54,6 +54,10 @@ def write(tmp_path: Path, body: str) -> Path:
     ('[[execution]]\nservices = ["kfz_zulassung"]\nmode = "central_land"\nstart = 2027-01-04\n'
      'migration_weeks = 52\n[[execution]]\nservices = ["kfz_zulassung"]\nmode = "central_bund"\n'
      'start = 2027-06-07\n', ["execution[2].start", "overlapping migration", "execution[1]"]),
+    ('[[execution]]\nservices = ["kfz_zulassung"]\nmode = "central_bund"\nstart = 2027-01-04\n'
+     'criteria_when = "future"\n', ["execution[1].criteria_when", "only with mode"]),
+    ('[[execution]]\nselect = {}\nmode = "criteria"\nstart = 2027-01-04\n'
+     'criteria_when = "tomorrow"\n', ["execution[1].criteria_when", "'today', 'future'"]),
 ])  # fmt: skip
 def test_bad_execution_entries_give_one_line_errors(tmp_path, body, words):
     with pytest.raises(ScenarioError) as exc:

@@ -24,6 +24,7 @@ and named streams, so the same seeds give identical tables whichever executor ra
 
 from __future__ import annotations
 
+import abc
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -42,7 +43,7 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class Executor:
+class Executor(abc.ABC):
     """Base class: map a function over tasks, yielding ``(task, result)`` as they finish.
 
     Attributes:
@@ -65,17 +66,17 @@ class Executor:
         """Tasks submitted but not finished at most: enough to keep every worker busy."""
         return 2 * self.workers
 
+    @abc.abstractmethod
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]
                       ) -> Iterator[tuple[T, R | BaseException]]:  # fmt: skip
         """Apply ``fn`` to every task; yield ``(task, result or exception)`` as each finishes."""
-        raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description for the batch manifest."""
         return {"executor": self.name, "workers": self.workers}
 
-    def close(self) -> None:
-        """Release workers and clusters this executor started."""
+    def close(self) -> None:  # noqa: B027 - a hook: most executors have nothing to release
+        """Release workers and clusters this executor started (default: nothing)."""
 
     def __enter__(self) -> Executor:
         return self
