@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import mesa
 import numpy as np
@@ -33,8 +33,10 @@ from model.kernel import (
     WorkUnit,
     add_columns_to_rows,
     advance_block,
+    agency_backlog_pressed,
     agency_waits,
     normal_draws,
+    staffing_quantities,
     work_units,
 )
 from model.migration import ExecutionRuntime, apply_redirects, quarter_step, setup_execution
@@ -187,15 +189,27 @@ class FederalModel(mesa.Model):
                                           self.land_population)  # fmt: skip
         self.shock_share = cell_shock_shares(demand, r.cell_service, r.cell_population,
                                              r.cell_land, self.land_population)  # fmt: skip
+        self.model_years = [int(y) for y in np.unique(self.calendar.year)]
+        self.demography = demography
+        self.fixed_arrivals = None if arrivals is None else np.asarray(arrivals, dtype=np.int64)
+        # The draws of the warm-up and of the first model years start now, in a background
+        # thread, while the rest of the model is built (most of which holds the interpreter;
+        # the draws mostly do not): they need only the seed, the cells and their rates.
+        self._prefetch = ThreadPoolExecutor(1) if threads > 1 else None
+        self._kernel_pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        self._pending: dict[int, tuple[np.ndarray, DrawJob]] = {}
+        self._warmup_job: DrawJob | None = None
+        warmup_weeks = int(p["warmup_weeks"])
+        if self.fixed_arrivals is None:
+            self._start_warm_up_draws(warmup_weeks)
 
         # Initial staff: expected baseline work per week (seasonality averages 1 over a year;
         # no one-off programmes) at the 2023 utilisation target.
-        self.model_years = [int(y) for y in np.unique(self.calendar.year)]
-        self.demography = demography
-        weekly_cases = self._to_pairs(self.base_rates)
+        # expected cases per week at the reference volumes (updated by redirects)
+        self.pair_weekly_cases = self._to_pairs(self.base_rates)
         self._pair_base_cases = self._to_pairs(self._base_for_year(self.model_years[0]))
         self._pair_shock_cases = self._to_pairs(self.shock_share)
-        self.expected_work = weekly_cases * self.minutes  # staff-minutes per week
+        self.expected_work = self.pair_weekly_cases * self.minutes  # staff-minutes per week
         util = float(p["utilisation_2023"])
         self.own_fte = self.expected_work / (self.fte_minutes_week * self.productivity * util)
         self.base_fte = self.own_fte.copy()  # initial staff, scaled by the staffing factor
@@ -207,10 +221,14 @@ class FederalModel(mesa.Model):
         self.cum_completions = np.zeros(self.n_pairs)
         self.transfers_in = np.zeros(self.n_pairs)
         self.transfers_out = np.zeros(self.n_pairs)
-        self.fixed_arrivals = None if arrivals is None else np.asarray(arrivals, dtype=np.int64)
 
         self.pair_group = pairs["group"].to_numpy()
         self.n_groups = int(self.pair_group.max()) + 1 if self.n_pairs else 0
+        # pairs are sorted by agency: each agency's pairs are one range
+        self._agency_pair_start = np.searchsorted(self.pair_agency, np.arange(self.n_agencies + 1))
+        self._keep_fte, self._pool_fte = np.zeros(self.n_pairs), np.zeros(self.n_pairs)
+        self._agency_work, self._own_share = np.zeros(self.n_pairs), np.zeros(self.n_pairs)
+        self._group_fte = np.zeros(self.n_groups)
         self.capacity_per_fte = self.fte_minutes_week * self.productivity / self.minutes
         if kernel not in ("numba", "numpy"):
             raise ValueError(f"unknown kernel {kernel!r}; allowed: 'numba', 'numpy'")
@@ -221,11 +239,8 @@ class FederalModel(mesa.Model):
         self.year_snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
         self._cum_lead = np.zeros(self.n_pairs)
         self._cum_fte = np.zeros(self.n_pairs)
-        self._prefetch = ThreadPoolExecutor(1) if threads > 1 else None
-        self._kernel_pool = ThreadPoolExecutor(threads) if threads > 1 else None
-        self._pending: dict[int, Future] = {}
         if self.fixed_arrivals is None:
-            self._warm_up(int(p["warmup_weeks"]))
+            self._warm_up(warmup_weeks)
         self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
         # modes, migrations, automation (only for models built from the catalogue)
         self.planned_agencies = np.zeros(self.n_agencies, dtype=bool)
@@ -241,7 +256,6 @@ class FederalModel(mesa.Model):
         self.week = 0
         self.trace = Trace(self.calendar.n_weeks, self.n_pairs) if trace else None
 
-        self._agency_pair_start = np.searchsorted(self.pair_agency, np.arange(self.n_agencies + 1))
         levels = routing.agencies["level"].to_numpy()
         for row in range(self.n_agencies):
             AGENT_CLASS[levels[row]](self, row)
@@ -348,24 +362,20 @@ class FederalModel(mesa.Model):
         shift time from tasks the model does not cover; an office without staff gets nothing.
         """
         p = self.scenario.parameters
-        ag = self.pair_agency
-        waiting = np.bincount(ag, self.queues.backlog * self.minutes, minlength=self.n_agencies)
-        weekly = np.bincount(ag, self.expected_work, minlength=self.n_agencies)
-        pressed = waiting > float(p["backlog_response_weeks"]) * weekly
+        pressed = agency_backlog_pressed(self.queues.backlog, self.minutes, self.expected_work,
+                                         self._agency_pair_start,
+                                         float(p["backlog_response_weeks"]))  # fmt: skip
         return np.where(pressed, 1.0 + float(p["backlog_extra_share"]), 1.0)
 
     def _staffing_changed(self) -> None:
-        """Recompute what depends on ``own_fte`` (after hiring, exits, programme staff)."""
-        ag = self.pair_agency
-        fte_agency = np.bincount(ag, self.own_fte, minlength=self.n_agencies)
-        work_agency = np.bincount(ag, self.expected_work, minlength=self.n_agencies)
-        phi = self.fungible_share
-        self._keep_fte = self.own_fte * (1.0 - phi)
-        self._pool_fte = phi * fte_agency[ag]
-        self._agency_work = work_agency[ag]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self._own_share = np.where(fte_agency[ag] > 0, self.own_fte / fte_agency[ag], 0.0)
-        self._group_fte = np.bincount(self.pair_group, self.own_fte, minlength=self.n_groups)
+        """Recompute what depends on ``own_fte`` and ``expected_work`` (after hiring, exits,
+        programme staff, new minutes per case): per pair the kept FTE ``own x (1 - phi)``, the
+        agency's pool ``phi x agency FTE``, the agency's expected work and the pair's share
+        of its agency's FTE; the FTE per group (:func:`model.kernel.staffing_quantities`)."""
+        staffing_quantities(self.own_fte, self.expected_work, self._agency_pair_start,
+                            self.pair_group, self.fungible_share, self._keep_fte,
+                            self._pool_fte, self._agency_work, self._own_share,
+                            self._group_fte)  # fmt: skip
 
     def _schedule_programmes(self, wind_down_weeks: float, utilisation: float) -> None:
         """Staff the one-off programmes: their pairs get FTE for the programme's mean weekly
@@ -400,22 +410,46 @@ class FederalModel(mesa.Model):
             self.schedule(int(weeks[0]), f"open programme {name}", open_)
             self.schedule(int(weeks[-1] + 1 + wind_down_weeks), f"close programme {name}", close)
 
-    def _warm_up(self, weeks: int) -> None:
-        """Run ``weeks`` weeks before the start at the first weeks' rates; discard their flows.
-
-        Queues then start near their steady state for the initial utilisation, not empty.
-        """
+    def _start_warm_up_draws(self, weeks: int) -> None:
+        """Start drawing the warm-up's arrivals (:meth:`_warm_up`) and the first model years
+        (:meth:`_draw_ahead`) in the background thread (without one, the warm-up's are drawn
+        when it runs). The warm-up draws the first ``min(weeks, n_weeks)`` weeks' rates from
+        streams of their own (``warmup/<service>/<year>``), straight into a pair-major array
+        (each cell's counts added to its pair: the same numbers as drawing per cell)."""
         if weeks <= 0:
             return
         n = min(weeks, self.calendar.n_weeks)
         sampler = ArrivalSampler(self.seed, self.routing.services, self.routing.cell_service,
-                                 prefix="warmup", threads=self.threads)  # fmt: skip
+                                 prefix="warmup")  # fmt: skip
         season = self.demand.season[:, :n]
         first_year = int(self.calendar.year[0])
-        cells = sampler.draw(first_year, self._base_for_year(first_year), season,
-                             np.zeros_like(season), self.shock_share)  # fmt: skip
+        out = np.zeros((self.n_pairs, n), dtype=np.int32)
+        self._warmup_job = sampler.job(first_year, self._base_for_year(first_year), season,
+                                       np.zeros_like(season), self.shock_share,
+                                       self.routing.cell_pair, out)  # fmt: skip
+        if self._prefetch is not None:
+            self._prefetch.submit(self._warmup_job.work, self._kernel_idle.wait)
+            nxt = 0
+            for _ in range(DRAW_AHEAD_YEARS):
+                if nxt >= self.calendar.n_weeks:
+                    break
+                self._draw_ahead(nxt)
+                nxt = self._year_end(nxt)
+
+    def _warm_up(self, weeks: int) -> None:
+        """Run ``weeks`` weeks before the start at the first weeks' rates; discard their flows.
+
+        Queues then start near their steady state for the initial utilisation, not empty.
+        The arrivals were drawn by :meth:`_start_warm_up_draws` (the main thread helps with
+        what is left); a warm-up longer than the scenario repeats its weeks.
+        """
+        if weeks <= 0 or self._warmup_job is None:
+            return
+        n = min(weeks, self.calendar.n_weeks)
+        drawn = self._warmup_job.result()  # (n_pairs, n), pair-major
+        self._warmup_job = None
         cycle = np.arange(weeks) % n
-        arrivals = self._cells_to_pairs(cells[cycle])
+        arrivals = (drawn if weeks == n else drawn[:, cycle]).T
         self.queues = QueueState.empty(self.n_pairs, t0=-float(weeks))
         season_w = self.demand.season[:, cycle].T
         self._advance(arrivals, -weeks, record=False, season=season_w,
@@ -547,13 +581,6 @@ class FederalModel(mesa.Model):
         if shock is None:
             shock = np.zeros_like(season)
         season, shock = np.ascontiguousarray(season), np.ascontiguousarray(shock)
-        if t0 < 0:  # the warm-up: meanwhile the first model years can be drawn
-            nxt = 0
-            for _ in range(DRAW_AHEAD_YEARS):
-                if nxt >= self.calendar.n_weeks:
-                    break
-                self._draw_ahead(nxt)
-                nxt = self._year_end(nxt)
         if self.kernel == "numba":
             self._advance_compiled(arrivals, t0, record, season, shock)
         else:

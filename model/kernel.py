@@ -419,3 +419,71 @@ def add_columns_to_rows(values: np.ndarray, rows: np.ndarray, out: np.ndarray) -
         r = rows[c]
         for i in range(n_weeks):
             out[r, i] += values[i, c]
+
+
+@njit(cache=True, nogil=True)
+def staffing_quantities(
+    own_fte: np.ndarray,
+    expected_work: np.ndarray,
+    agency_start: np.ndarray,
+    group: np.ndarray,
+    fungible_share: float,
+    keep_fte: np.ndarray,
+    pool_fte: np.ndarray,
+    agency_work: np.ndarray,
+    own_share: np.ndarray,
+    group_fte: np.ndarray,
+) -> None:  # pragma: no cover - compiled; checked against the numpy formulas in tests
+    """What the kernel needs of each pair's staff, after the staff changed (in one pass;
+    ``FederalModel._staffing_changed``): the kept FTE ``own x (1 - phi)``, the agency's pool
+    ``phi x agency FTE``, the agency's expected work, the pair's share of its agency's FTE
+    (0 in an agency without staff) and the FTE per group (``group_fte`` is overwritten).
+    Sums run in pair order, as ``np.bincount`` does, so the numbers equal its.
+
+    Args:
+        own_fte, expected_work: Per pair (pairs sorted by agency).
+        agency_start: Shape (n_agencies + 1,): first pair of each agency, and the number of
+            pairs at the end.
+        group: Each pair's group (index into ``group_fte``).
+        fungible_share: ``phi``, the share of FTE pooled within an agency.
+        keep_fte, pool_fte, agency_work, own_share: Outputs per pair.
+        group_fte: Output per group.
+    """
+    keep = 1.0 - fungible_share
+    group_fte[:] = 0.0
+    for g in range(agency_start.shape[0] - 1):
+        first, last = np.uint64(agency_start[g]), np.uint64(agency_start[g + 1])
+        fte = 0.0
+        work = 0.0
+        for p in range(first, last):
+            fte += own_fte[p]
+            work += expected_work[p]
+            group_fte[np.uint64(group[p])] += own_fte[p]
+        for p in range(first, last):
+            keep_fte[p] = own_fte[p] * keep
+            pool_fte[p] = fungible_share * fte
+            agency_work[p] = work
+            own_share[p] = own_fte[p] / fte if fte > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def agency_backlog_pressed(
+    backlog: np.ndarray,
+    minutes: np.ndarray,
+    expected_work: np.ndarray,
+    agency_start: np.ndarray,
+    weeks: float,
+) -> np.ndarray:  # pragma: no cover - compiled; checked against the numpy formula in tests
+    """Per agency: True where its waiting work (backlog x minutes per case, summed over its
+    pairs) exceeds ``weeks`` weeks of its expected work (``FederalModel._backlog_response``).
+    Sums run in pair order, as ``np.bincount`` does, so the comparison equals its."""
+    n_agencies = agency_start.shape[0] - 1
+    out = np.zeros(n_agencies, dtype=np.bool_)
+    for g in range(n_agencies):
+        waiting = 0.0
+        work = 0.0
+        for p in range(np.uint64(agency_start[g]), np.uint64(agency_start[g + 1])):
+            waiting += backlog[p] * minutes[p]
+            work += expected_work[p]
+        out[g] = waiting > weeks * work
+    return out

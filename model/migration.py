@@ -83,6 +83,8 @@ class ExecutionRuntime:
         self.redirect_to = np.arange(n)  # the pair that receives each pair's cases now
         self.freed_fte = np.zeros(n)  # initial FTE of a pair freed for local tasks
         self.records: dict[str, np.ndarray] = {}
+        self._den: np.ndarray | None = None  # the automation weights per group (record)
+        self._den_of: np.ndarray | None = None  # ... of this array of cases
         rates = (params["automation_rate_decentral"], params["automation_rate_efa"],
                  params["automation_rate_central"])  # fmt: skip
         self.rate = np.asarray(rates, dtype=np.float64)
@@ -243,7 +245,11 @@ class ExecutionRuntime:
         r = self.records
         weight = m._pair_base_cases * 13.0
         r["auto_num"][yi] += np.bincount(g, self.automation * weight, minlength=m.n_groups)
-        r["auto_den"][yi] += np.bincount(g, weight, minlength=m.n_groups)
+        # the same weights until the year's cases change (a new year, a redirect)
+        if self._den_of is not m._pair_base_cases:
+            self._den = np.bincount(g, weight, minlength=m.n_groups)
+            self._den_of = m._pair_base_cases
+        r["auto_den"][yi] += self._den
         if not year_end:
             return
         r["freed_fte"][yi] = np.bincount(g, self.freed_fte * factor[m.pair_agency],
@@ -405,7 +411,7 @@ def set_minutes(m, minutes: np.ndarray) -> None:
     m.minutes[:] = minutes
     m.processing_weeks[:] = minutes / (m.fte_minutes_week * m.productivity)
     m.capacity_per_fte[:] = m.fte_minutes_week * m.productivity / minutes
-    m.expected_work[:] = m._to_pairs(m.base_rates) * minutes
+    m.expected_work[:] = m.pair_weekly_cases * minutes
 
 
 def _move_columns(arrivals: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
@@ -426,7 +432,8 @@ def redirect(m, t: int, old: np.ndarray, new: np.ndarray) -> None:
         _move_columns(m._year[1][t - m._year_start:], old, new)
     m._pair_base_cases = m._to_pairs(m._base_for_year(int(m.calendar.year[min(t, m.calendar.n_weeks - 1)])))  # noqa: E501
     m._pair_shock_cases = m._to_pairs(m.shock_share)
-    m.expected_work[:] = m._to_pairs(m.base_rates) * m.minutes
+    m.pair_weekly_cases = m._to_pairs(m.base_rates)
+    m.expected_work[:] = m.pair_weekly_cases * m.minutes
 
 
 def apply_redirects(m, arrivals: np.ndarray) -> np.ndarray:

@@ -540,6 +540,42 @@ def test_compiled_kernel_equals_numpy_reference(short):
     assert len(a.blocks) > 1  # the block split is exercised
 
 
+def test_staffing_quantities_equal_the_numpy_formulas():
+    """The kernel's per-pair staff inputs (one compiled pass) equal the numpy formulas bit
+    for bit, including an agency without staff and an agency without pairs."""
+    from model.kernel import agency_backlog_pressed, staffing_quantities
+
+    rng = np.random.default_rng(7)
+    agency = np.array([0, 0, 0, 1, 1, 3, 4, 4, 4, 4])  # agency 2 has no pairs
+    group = np.array([2, 0, 1, 2, 0, 1, 0, 2, 2, 1])
+    own = rng.random(len(agency)) * 5.0
+    own[[3, 4]] = 0.0  # agency 1 has no staff
+    work = rng.random(len(agency)) * 900.0
+    phi = 0.3
+    n_ag, n_groups = 5, 3
+    start = np.searchsorted(agency, np.arange(n_ag + 1))
+    out = [np.full(len(agency), np.nan) for _ in range(4)] + [np.full(n_groups, np.nan)]
+    staffing_quantities(own, work, start, group, phi, *out)
+    fte_ag = np.bincount(agency, own, minlength=n_ag)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(fte_ag[agency] > 0, own / fte_ag[agency], 0.0)
+    want = [own * (1.0 - phi), phi * fte_ag[agency],
+            np.bincount(agency, work, minlength=n_ag)[agency], share,
+            np.bincount(group, own, minlength=n_groups)]  # fmt: skip
+    for got, expected in zip(out, want, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert out[3][3] == 0.0 and out[3][0] > 0.0
+    # the agencies under backlog pressure (waiting work over two weeks of expected work)
+    minutes = rng.random(len(agency)) * 60.0
+    pressure = np.where(agency == 0, 1.5, 0.5)  # agency 0 over two weeks, the others under
+    backlog = np.round(2.0 * work / minutes * pressure)
+    waiting = np.bincount(agency, backlog * minutes, minlength=n_ag)
+    expected = np.bincount(agency, work, minlength=n_ag)
+    got = agency_backlog_pressed(backlog, minutes, work, start, 2.0)
+    np.testing.assert_array_equal(got, waiting > 2.0 * expected)
+    assert got.any() and not got.all()
+
+
 def test_unknown_kernel_rejected(short):
     with pytest.raises(ValueError, match="unknown kernel"):
         FederalModel(short, seed=0, kernel="fortran")
