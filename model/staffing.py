@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from model.demography import AGE_GROUPS
 from model.geography import load_projections, load_staff_tables
@@ -293,6 +294,81 @@ def hire_age_pmf(mean: float, sd: float) -> np.ndarray:
     return pmf / pmf.sum()
 
 
+@njit(cache=True, nogil=True)
+def exit_pass(
+    agency: np.ndarray,
+    age: np.ndarray,
+    beamte: np.ndarray,
+    hired: np.ndarray,
+    n: int,
+    dlevel: np.ndarray,
+    q_retire: np.ndarray,
+    q_leave: np.ndarray,
+    u: np.ndarray,
+    recent_after: float,
+    exits: np.ndarray,
+    heads: np.ndarray,
+    recent: np.ndarray,
+    mid_heads: np.ndarray,
+    mid_age_sum: np.ndarray,
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """The person pass of :meth:`Workforce.step` as one loop: exit draws, counts per agency,
+    and the survivors moved to the front of the person arrays in place (in their order), so
+    that no per-person temporaries are made and nothing is copied (a quarter's few exits
+    would otherwise cost a copy of every person array).
+
+    A person exits if ``u < p_ret + (1 - p_ret) * p_leave`` (retires, or else leaves
+    otherwise), as a retirement if ``u < p_ret``: the probabilities of
+    :meth:`Workforce._exit_probability` with the same floating-point operations, so the draws
+    decide exactly as the array form would. Counts and the age sum are added in person order,
+    as ``np.bincount`` adds them.
+
+    Args:
+        agency, age, beamte, hired: The person arrays (live persons ``0 .. n - 1``);
+            compacted in place.
+        n: Number of live persons.
+        dlevel: Destatis level row per agency.
+        q_retire: Quarterly retirement probability per (level, status, age) cell, flattened.
+        q_leave: Quarterly probability of leaving otherwise per status (employee, Beamter).
+        u: One uniform(0, 1) number per person, or empty: no one leaves.
+        recent_after: Staying persons hired after this week are listed in ``recent``.
+        exits: Output, shape (n_agencies, 3), incremented: retirements of employees, of
+            Beamte, other leavers.
+        heads: Output, shape (n_agencies,), incremented: persons staying.
+        recent: Output, at least ``n`` long: the new index of every staying person hired
+            after ``recent_after``, ascending.
+        mid_heads, mid_age_sum: Output, shape (n_agencies,) or empty (not recorded),
+            incremented: persons and their ages before the exits.
+
+    Returns:
+        The number of persons staying and the number of entries written to ``recent``.
+    """
+    n_ages = MAX_AGE - MIN_AGE + 1
+    draw = u.shape[0] > 0
+    count_mid = mid_heads.shape[0] > 0
+    kept = 0
+    n_recent = 0
+    for i in range(n):
+        a = np.uint64(agency[i])  # unsigned indices: no negative-index wraparound
+        if count_mid:
+            mid_heads[a] += 1
+            mid_age_sum[a] += age[i]
+        if draw:
+            status = np.int64(beamte[i])
+            cell = np.uint64((dlevel[a] * 2 + status) * n_ages + min(age[i], MAX_AGE) - MIN_AGE)
+            p_ret = q_retire[cell]
+            if u[i] < p_ret + (1.0 - p_ret) * q_leave[status]:  # retire, or else leave
+                exits[a, status if u[i] < p_ret else 2] += 1
+                continue
+        agency[kept], age[kept], beamte[kept], hired[kept] = agency[i], age[i], beamte[i], hired[i]
+        heads[a] += 1
+        if hired[kept] > recent_after:
+            recent[n_recent] = kept
+            n_recent += 1
+        kept += 1
+    return kept, n_recent
+
+
 # --- the workforce ------------------------------------------------------------------------------
 @dataclass
 class YearRecord:
@@ -334,6 +410,11 @@ class Workforce:
         planned: Per agency, True for a central platform that a scenario creates: it starts
             without staff and without posts; :meth:`open_posts` opens its posts (sized on
             ``fte0``) before its go-live, and it then hires like everyone else.
+
+    The persons are held in arrays with spare room at the end: exits close the gaps in place
+    (in order) and hires are written after the live persons, so a quarter copies no person
+    array. :attr:`p_agency`, :attr:`p_age`, :attr:`p_beamte` and :attr:`p_hired` are views of
+    the live persons (writable in place).
     """
 
     QUARTER_STARTS = (0, 13, 26, 39)
@@ -428,8 +509,45 @@ class Workforce:
                         mean += s.age_shift_east if is_east else 0.0
                         pmf = age_pmf(mean, kappa, survival(self.hazard[li, int(st)]))
                         age[m] = rng.choice(AGES, size=int(m.sum()), p=pmf)
-        self.p_agency, self.p_age, self.p_beamte = agency, age, beamte
-        self.p_hired = np.full(len(agency), -1e9)
+        self._agency, self._age, self._beamte = agency, age, beamte
+        self._hired = np.full(len(agency), -1e9)
+        self.n_persons = len(agency)
+
+    @property
+    def p_agency(self) -> np.ndarray:
+        """Agency row of each person."""
+        return self._agency[: self.n_persons]
+
+    @property
+    def p_age(self) -> np.ndarray:
+        """Model age of each person (completed years on 1 January)."""
+        return self._age[: self.n_persons]
+
+    @property
+    def p_beamte(self) -> np.ndarray:
+        """True for a Beamter, False for an employee."""
+        return self._beamte[: self.n_persons]
+
+    @property
+    def p_hired(self) -> np.ndarray:
+        """Week of each person's hire (-1e9 for the initial staff)."""
+        return self._hired[: self.n_persons]
+
+    def _append_persons(self, agency: np.ndarray, age: np.ndarray, beamte: np.ndarray,
+                        hired: float) -> None:  # fmt: skip
+        """Add persons after the live ones; when the arrays are full, move everyone to arrays
+        twice the size (so that appending costs O(1) per person on average)."""
+        lo, hi = self.n_persons, self.n_persons + len(agency)
+        if hi > len(self._agency):
+            size = max(hi, 2 * len(self._agency))
+            for name in ("_agency", "_age", "_beamte", "_hired"):
+                old = getattr(self, name)
+                new = np.empty(size, dtype=old.dtype)
+                new[:lo] = old[:lo]
+                setattr(self, name, new)
+        self._agency[lo:hi], self._age[lo:hi], self._beamte[lo:hi] = agency, age, beamte
+        self._hired[lo:hi] = hired
+        self.n_persons = hi
 
     def _posts(self, yi: int) -> np.ndarray:
         """Budgeted posts per agency in model year ``yi`` (whole posts): initial persons x
@@ -556,37 +674,42 @@ class Workforce:
         FTE / initial FTE, times productivity growth) for the next ``weeks`` weeks."""
         yi = int(self.year_of_week[t])
         rec = self.record
+        n = self.n_persons
         if week_in_year == 0:
             if t > 0:
-                self.p_age += 1
+                self.p_age[:] += 1
             self.posts = self._posts(yi)
-        if week_in_year == self.MID_YEAR_WEEK:
-            rec.persons_mid[yi] = np.bincount(self.p_agency, minlength=self.n)
-            rec.age_sum_mid[yi] = np.bincount(self.p_agency, self.p_age, minlength=self.n)
-        if self.exits and len(self.p_agency):
-            p_ret, p_leave = self._exit_probability()
-            u = make_stream(self.seed, f"staff/exits/{t}").random(len(self.p_agency))
-            retire = u < p_ret
-            gone = u < p_ret + (1.0 - p_ret) * p_leave  # retire, or else leave
-            out = np.flatnonzero(gone)
-            # one count per agency and kind: 0 retire (employee), 1 retire (Beamter), 2 leave
-            kind = np.where(retire[out], self.p_beamte[out].astype(np.int64), 2)
-            counts = np.bincount(self.p_agency[out] * 3 + kind, minlength=3 * self.n)
-            counts = counts.reshape(self.n, 3)
-            rec.retirements[yi] += counts[:, 0] + counts[:, 1]
-            rec.retirements_beamte[yi] += counts[:, 1]
-            rec.leavers[yi] += counts[:, 2]
-            if len(out):
-                self._keep(~gone)
-        heads = np.bincount(self.p_agency, minlength=self.n)
-        if self.hiring:
-            heads += self._hire(t, yi, heads)
-        # learning curve: only recent hires are below full productivity (mid-step time)
+        # the learning curve: only recent hires are below full productivity (mid-step time)
         mid = t + 0.5 * weeks
-        recent = self.p_hired > mid - self.settings.full_months * 52.0 / 12.0
-        months = (mid - self.p_hired[recent]) * 12.0 / 52.0
+        recent_after = mid - self.settings.full_months * 52.0 / 12.0
+        draw = self.exits and n > 0
+        u = make_stream(self.seed, f"staff/exits/{t}").random(n) if draw else np.empty(0)
+        at_mid_year = week_in_year == self.MID_YEAR_WEEK
+        mid_heads = np.zeros(self.n if at_mid_year else 0, dtype=np.int64)
+        mid_age_sum = np.zeros(self.n if at_mid_year else 0)
+        # per agency: retirements (employees, Beamte) and other leavers; persons staying
+        exit_counts = np.zeros((self.n, 3), dtype=np.int64)
+        heads = np.zeros(self.n, dtype=np.int64)
+        recent = np.empty(n, dtype=np.int64)
+        self.n_persons, n_recent = exit_pass(
+            self._agency, self._age, self._beamte, self._hired, n, self.dlevel, self.q_retire,
+            self.q_leave, u, recent_after, exit_counts, heads, recent, mid_heads, mid_age_sum,
+        )  # fmt: skip
+        recent = recent[:n_recent]
+        if at_mid_year:
+            rec.persons_mid[yi], rec.age_sum_mid[yi] = mid_heads, mid_age_sum
+        if draw:
+            rec.retirements[yi] += exit_counts[:, 0] + exit_counts[:, 1]
+            rec.retirements_beamte[yi] += exit_counts[:, 1]
+            rec.leavers[yi] += exit_counts[:, 2]
+        if self.hiring:
+            first = self.n_persons
+            heads += self._hire(t, yi, heads)
+            if t > recent_after:  # the new hires (at the end) are still learning
+                recent = np.concatenate([recent, np.arange(first, self.n_persons)])
+        months = (mid - self._hired[recent]) * 12.0 / 52.0
         loss = 1.0 - learning_productivity(months, self.settings)
-        persons = heads - np.bincount(self.p_agency[recent], loss, minlength=self.n)
+        persons = heads - np.bincount(self._agency[recent], loss, minlength=self.n)
         eff = persons * self.fte_per_head
         with np.errstate(invalid="ignore", divide="ignore"):
             on_model = np.where(self.fte0 > 0, 1.0 - self.freed_base / self.fte0, 1.0)
@@ -598,10 +721,6 @@ class Workforce:
         rec.persons_end[yi], rec.posts_end[yi] = heads, self.posts
         rec.fte_needed[yi] = self.needed_base * self.needed_scale * self.workload[yi] / growth
         return self.factor
-
-    def _keep(self, keep: np.ndarray) -> None:
-        self.p_agency, self.p_age = self.p_agency[keep], self.p_age[keep]
-        self.p_beamte, self.p_hired = self.p_beamte[keep], self.p_hired[keep]
 
     def _hire(self, t: int, yi: int, heads: np.ndarray) -> np.ndarray:
         """Hire at week ``t``; return the hires per agency."""
@@ -620,10 +739,7 @@ class Workforce:
         beamte = traits.random(len(agency)) < self.beamte_share[self.dlevel[agency]]
         age = traits.choice(AGES, size=len(agency), p=self.hire_pmf)
         self.record.hires[yi] += n
-        self.p_agency = np.concatenate([self.p_agency, agency])
-        self.p_age = np.concatenate([self.p_age, age])
-        self.p_beamte = np.concatenate([self.p_beamte, beamte])
-        self.p_hired = np.concatenate([self.p_hired, np.full(len(agency), float(t))])
+        self._append_persons(agency, age, beamte, float(t))
         return n
 
     def applicants(self, yi: int) -> np.ndarray:

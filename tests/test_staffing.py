@@ -291,3 +291,41 @@ def test_backlog_response_adds_time_only_where_staff_face_a_backlog():
     m.queues.backlog[:] = 100.0
     m.step()
     np.testing.assert_array_equal(m.own_fte, [0.0, 0.0])
+
+
+def test_exit_pass_equals_the_array_form():
+    """The compiled person pass decides, counts and compacts exactly as the array form of the
+    exit step (the probabilities of ``_exit_probability``, bincounts, a boolean keep)."""
+    from model.staffing import exit_pass
+
+    w = workforce([3.0, 40.0, 0.0, 250.0], levels=["gemeinde", "kreis", "land", "bund"])
+    rng = np.random.default_rng(1)
+    n = len(w.p_agency)
+    w.p_hired[:] = rng.choice([-1e9, 100.0, 140.0], size=n)
+    w.p_age[:] = rng.integers(20, MAX_AGE + 3, size=n)  # some past the oldest age
+    agency, age = w.p_agency.copy(), w.p_age.copy()
+    beamte, hired = w.p_beamte.copy(), w.p_hired.copy()
+    u = rng.random(n) ** 3  # many exits
+    p_ret, p_leave = w._exit_probability()
+    retire = u < p_ret
+    gone = u < p_ret + (1.0 - p_ret) * p_leave
+    kind = np.where(retire, beamte.astype(np.int64), 2)
+    want = np.bincount(agency[gone] * 3 + kind[gone], minlength=3 * w.n).reshape(w.n, 3)
+    keep = ~gone
+
+    exits = np.zeros((w.n, 3), dtype=np.int64)
+    heads = np.zeros(w.n, dtype=np.int64)
+    recent = np.empty(n, dtype=np.int64)
+    mid_heads, mid_age = np.zeros(w.n, dtype=np.int64), np.zeros(w.n)
+    kept, n_recent = exit_pass(w._agency, w._age, w._beamte, w._hired, n, w.dlevel, w.q_retire,
+                               w.q_leave, u, 120.0, exits, heads, recent, mid_heads,
+                               mid_age)  # fmt: skip
+    assert 0 < kept < n and gone.sum() > 10
+    np.testing.assert_array_equal(exits, want)
+    np.testing.assert_array_equal(heads, np.bincount(agency[keep], minlength=w.n))
+    np.testing.assert_array_equal(mid_heads, np.bincount(agency, minlength=w.n))
+    np.testing.assert_array_equal(mid_age, np.bincount(agency, age, minlength=w.n))
+    for got, before in ((w._agency, agency), (w._age, age), (w._beamte, beamte),
+                        (w._hired, hired)):  # fmt: skip
+        np.testing.assert_array_equal(got[:kept], before[keep])
+    np.testing.assert_array_equal(recent[:n_recent], np.flatnonzero(hired[keep] > 120.0))
