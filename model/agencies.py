@@ -82,6 +82,14 @@ def _rank_within(codes: np.ndarray) -> np.ndarray:
     return np.arange(len(codes)) - starts
 
 
+def _rows_of(keys: list[str], values: pd.Series, what: str) -> np.ndarray:
+    """Position of each value in ``keys``; KeyError naming the first unknown value."""
+    rows = pd.Index(keys).get_indexer(values)
+    if (rows < 0).any():
+        raise KeyError(f"unknown {what} {values.iloc[int(np.argmax(rows < 0))]!r}")
+    return rows.astype(np.int64)
+
+
 def build_routing(
     g: Germany,
     units: MunicipalUnits,
@@ -109,11 +117,9 @@ def build_routing(
     ut = units.table
     n_units = len(ut)
     land_keys = list(g.laender.index)
-    land_row_of = {k: i for i, k in enumerate(land_keys)}
     kreis_keys = list(g.kreise.index)
-    kreis_row_of = {k: i for i, k in enumerate(kreis_keys)}
-    unit_kreis_row = np.array([kreis_row_of[k] for k in ut["kreis"]], dtype=np.int64)
-    unit_land_row = np.array([land_row_of[k] for k in ut["land"]], dtype=np.int64)
+    unit_kreis_row = _rows_of(kreis_keys, ut["kreis"], "Kreis")
+    unit_land_row = _rows_of(land_keys, ut["land"], "Land")
     kreis_land_row = np.asarray(g.kreis_land_row, dtype=np.int64)
     kreisfrei = g.kreise["kreisfrei"].to_numpy()
     unit_pop = ut["population"].to_numpy(np.int64)
@@ -247,8 +253,9 @@ def build_routing(
                            for k in t_keys], dtype=np.int64)  # fmt: skip
 
     # --- pairs: unique (agency, service), sorted by (agency, service) -----------------------
-    ag_land = np.array([land_row_of.get(k, len(land_keys)) for k in agencies["land"]])
-    ag_level = np.array([LEVELS.index(v) for v in agencies["level"]])
+    ag_land = pd.Index(land_keys).get_indexer(agencies["land"])  # federal ("00"): -1 ...
+    ag_land[ag_land < 0] = len(land_keys)  # ... the row after the Länder
+    ag_level = _rows_of(list(LEVELS), agencies["level"], "level")
     pair_key = c_agency * len(services) + c_service
     uniq, inverse = np.unique(np.concatenate([pair_key, t_pair_key]), return_inverse=True)
     cell_pair_unsorted, target_pair_unsorted = inverse[: len(pair_key)], inverse[len(pair_key):]

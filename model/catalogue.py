@@ -268,19 +268,21 @@ def check_execution_coverage(
     services: pd.DataFrame, execution: pd.DataFrame, file: str = EXECUTION_FILE
 ) -> None:
     """Every service has exactly one row for each of the 16 Länder, and no other rows."""
-    known = set(services["service_id"])
     key = ("service_id", "land")
-    for index, row in execution.iterrows():
-        if row["service_id"] not in known:
+    unknown_service = ~execution["service_id"].isin(set(services["service_id"])).to_numpy()
+    unknown_land = ~execution["land"].isin(LAENDER).to_numpy()
+    bad = np.flatnonzero(unknown_service | unknown_land)
+    if len(bad):  # the first bad row, as a row-by-row check would report it
+        index = execution.index[bad[0]]
+        if unknown_service[bad[0]]:
             raise _fail(
                 file,
                 _row_name(execution, index, key),
                 f"service is not in {display_name(SERVICES_FILE)}; allowed: its service_id values",
             )
-        if row["land"] not in LAENDER:
-            raise _fail(
-                file, _row_name(execution, index, key), "unknown Land; allowed: 01 to 16 (2 digits)"
-            )
+        raise _fail(
+            file, _row_name(execution, index, key), "unknown Land; allowed: 01 to 16 (2 digits)"
+        )
     check_unique(execution, file, key)
     present = set(zip(execution["service_id"], execution["land"], strict=True))
     for service_id in services["service_id"]:
@@ -296,17 +298,17 @@ def check_execution_coverage(
 def check_large_town_thresholds(execution: pd.DataFrame, file: str = EXECUTION_FILE) -> None:
     """A large-town threshold is a positive population and only given for Kreis-level rows."""
     key = ("service_id", "land")
-    for index, row in execution.iterrows():
-        threshold = row["large_town_threshold"]
-        if pd.isna(threshold):
-            continue
-        if row["level"] != "kreis" or threshold <= 0:
-            raise _fail(
-                file,
-                _row_name(execution, index, key),
-                f"large_town_threshold {threshold} with level '{row['level']}'; allowed: a "
-                "positive population for level 'kreis', empty otherwise",
-            )
+    threshold = execution["large_town_threshold"]
+    bad = threshold.notna() & ((execution["level"] != "kreis") | ~(threshold > 0))
+    if bad.any():  # the first bad row
+        first = int(bad.to_numpy().argmax())
+        index, row = execution.index[first], execution.iloc[first]
+        raise _fail(
+            file,
+            _row_name(execution, index, key),
+            f"large_town_threshold {row['large_town_threshold']} with level '{row['level']}'; "
+            "allowed: a positive population for level 'kreis', empty otherwise",
+        )
 
 
 def check_seasonality_profiles(seasonality: pd.DataFrame, file: str = SEASONALITY_FILE) -> None:
