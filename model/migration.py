@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.execution import Move
+from model.kernel import set_pair_minutes
 from model.streams import make_stream
 
 CENTRAL = ("central_land", "central_bund")
@@ -106,12 +107,19 @@ class ExecutionRuntime:
     def minutes(self) -> np.ndarray:
         """Staff minutes per case per pair now: catalogue minutes x mode factor x (1 - a +
         a x checked share x check minutes share), a = automation share."""
-        p = self.p
-        factor = np.where(self.mode == 1, 1.0 - float(p["efa_intake_saving"]), 1.0)
+        factor = np.where(self.mode == 1, self.efa_factor(), 1.0)
         factor = np.where(self.mode == 2, self.central_factor, factor)
-        check = float(p["automation_check_share"]) * float(p["automation_check_minutes_share"])
         a = self.automation
-        return self.minutes0 * factor * (1.0 - a + a * check)
+        return self.minutes0 * factor * (1.0 - a + a * self.check_share())
+
+    def efa_factor(self) -> float:
+        """Minutes factor of an EfA pair: 1 - ``efa_intake_saving``."""
+        return 1.0 - float(self.p["efa_intake_saving"])
+
+    def check_share(self) -> float:
+        """Share of an automated case's minutes still spent: checked share x minutes share."""
+        p = self.p
+        return float(p["automation_check_share"]) * float(p["automation_check_minutes_share"])
 
     def automate(self, years: float, only: np.ndarray | None = None) -> None:
         """Let every pair's (or the ``only`` pairs') automation share move toward its
@@ -374,7 +382,7 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
                 closed = due[m.workforce.post_open[due] == 0.0]
                 if len(closed):
                     m.workforce.open_posts(closed, t)
-        set_minutes(m, rt.minutes())
+        set_minutes(m, rt)
         if m.workforce is not None and _last_step_of_year(m, t, q):
             # the staff needed follow the minutes per case (recorded at the year's last step)
             ref = rt.minutes0 * np.where(rt.mode == 2, rt.central_factor, 1.0)
@@ -404,14 +412,13 @@ def _last_step_of_year(m, t: int, q: int) -> bool:
     return q == 39 or nxt >= m.calendar.n_weeks or m.calendar.year[nxt] != m.calendar.year[t]
 
 
-def set_minutes(m, minutes: np.ndarray) -> None:
-    """Set every pair's staff minutes per case and what depends on them."""
-    if np.array_equal(minutes, m.minutes):
-        return
-    m.minutes[:] = minutes
-    m.processing_weeks[:] = minutes / (m.fte_minutes_week * m.productivity)
-    m.capacity_per_fte[:] = m.fte_minutes_week * m.productivity / minutes
-    m.expected_work[:] = m.pair_weekly_cases * minutes
+def set_minutes(m, rt: ExecutionRuntime) -> None:
+    """Set every pair's staff minutes per case (:meth:`ExecutionRuntime.minutes`) and what
+    depends on them, in one compiled pass (:func:`model.kernel.set_pair_minutes`)."""
+    set_pair_minutes(rt.minutes0, rt.mode, rt.efa_factor(), rt.central_factor, rt.automation,
+                     rt.check_share(), m.fte_minutes_week, m.productivity, m.pair_weekly_cases,
+                     m.minutes, m.processing_weeks, m.capacity_per_fte,
+                     m.expected_work)  # fmt: skip
 
 
 def _move_columns(arrivals: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:

@@ -103,6 +103,30 @@ def test_central_minutes_carry_the_local_knowledge_penalty_and_front_office():
     np.testing.assert_allclose(rt.minutes(), [50.0, 45.0, 50.0 * 0.77])
 
 
+def test_compiled_minutes_pass_equals_the_runtime_formula():
+    """The engine's compiled pass sets the minutes of ExecutionRuntime.minutes bit for bit,
+    and the processing weeks, cases per FTE-week and expected work from them."""
+    from model.kernel import set_pair_minutes
+
+    params = {**BASE.parameters, "efa_intake_saving": 0.1, "automation_check_share": 0.3,
+              "automation_check_minutes_share": 0.4}  # fmt: skip
+    rng = np.random.default_rng(3)
+    n = 50
+    rt = ExecutionRuntime([], rng.uniform(5, 300, n), rng.random(n), rng.uniform(0.6, 1.3, n),
+                          np.zeros(n), params, 0)  # fmt: skip
+    rt.mode[:] = rng.integers(0, 3, n)
+    rt.automation[:] = rng.random(n) * 0.8
+    cases = rng.uniform(0, 40, n)
+    out = [np.full(n, np.nan) for _ in range(4)]
+    set_pair_minutes(rt.minutes0, rt.mode, rt.efa_factor(), rt.central_factor, rt.automation,
+                     rt.check_share(), 1600 * 60 / 52, 0.9, cases, *out)  # fmt: skip
+    want = rt.minutes()
+    np.testing.assert_array_equal(out[0], want)
+    np.testing.assert_array_equal(out[1], want / (1600 * 60 / 52 * 0.9))
+    np.testing.assert_array_equal(out[2], 1600 * 60 / 52 * 0.9 / want)
+    np.testing.assert_array_equal(out[3], cases * want)
+
+
 # --- mechanisms at full scale (one service) ---
 QUIET = dict(staff_model="constant", migration_productivity_dip=0.0, local_knowledge_penalty=0.0,
              automation_rate_decentral=0.0, automation_rate_central=0.0, warmup_weeks=13)
