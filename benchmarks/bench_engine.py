@@ -7,6 +7,8 @@ Measures, for each scenario, in a fresh process per repetition:
   results), wall time, with the CPU time of the process (all threads) beside it; the KPI
   tables built from the results afterwards are reported separately (``tables``), and the
   imports (numpy, pandas, mesa, numba, scipy, ...: a per-process constant) are not in it;
+  after them the child freezes the imported objects for the garbage collector
+  (:func:`model.runner.freeze_imports`), as ``foedsim run`` and batch workers do;
 - ``peak_rss_mb``: the process's peak resident memory (includes the Python interpreter and the
   imported libraries);
 - ``end_to_end``: wall time of the ``foedsim run`` command (imports, the model, tables and
@@ -43,6 +45,7 @@ from model.engine import FederalModel
 from model.results import run_tables
 from model.scenario import load_scenario
 from model.storage import TABLE_SETS
+model.runner.freeze_imports()  # as `foedsim run` does after its imports
 t_import = time.perf_counter() - t0
 wall, cpu = [time.perf_counter()], [time.process_time()]
 def mark():

@@ -122,7 +122,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and write its tables and manifest."""
-    from model.runner import run_scenario
+    from model.runner import freeze_imports, run_scenario
+
+    freeze_imports()  # this process only runs the scenario (see freeze_imports)
 
     def progress(week: int, n: int) -> None:
         print(f"\r  simulated {week}/{n} weeks", end="", file=sys.stderr, flush=True)

@@ -6,6 +6,7 @@ benchmark measures exactly what users run.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,28 @@ class RunOutcome:
     tables: dict[str, pd.DataFrame]
     timings: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
+
+
+_frozen = False
+
+
+def freeze_imports() -> None:
+    """Move every object that exists now out of the cyclic garbage collector's reach
+    (``gc.freeze``), once per process; later calls do nothing.
+
+    For processes that only run foedsim (the command line, batch workers, the benchmark),
+    called right after their imports: the imported libraries' modules, classes and functions
+    (about 190,000 objects after the imports of ``foedsim run``) live as long as the process,
+    but without this every full collection walks them all again. Building a model at
+    ``gemeinde`` granularity (its 11,482 agents and tables) triggers one: 75 ms, or about
+    14 ms with the imports frozen. Objects frozen while alive are never collected if they
+    become cyclic garbage later, so it must run before the process makes models; library users
+    need not call it.
+    """
+    global _frozen
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
 
 
 def run_scenario(

@@ -627,3 +627,15 @@ def test_a_finished_model_can_be_freed(short):
     del m
     gc.collect()
     assert ref() is None
+
+
+def test_freeze_imports_once_per_process():
+    """The command line and batch workers freeze their import-time objects once (in a process
+    of its own here: freezing the test process would keep its garbage)."""
+    code = ("import gc, model.runner as r\n"
+            "assert gc.get_freeze_count() == 0\n"
+            "r.freeze_imports(); n = gc.get_freeze_count()\n"
+            "keep = [[] for _ in range(10)]; r.freeze_imports()\n"
+            "assert gc.get_freeze_count() == n > 50000, n\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

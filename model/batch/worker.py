@@ -161,8 +161,11 @@ def execute(task: RunTask) -> RunResult:
     t0 = time.perf_counter()
     run_dir = Path(task.run_dir)
     try:
-        from model.runner import run_scenario
+        from model.runner import freeze_imports, run_scenario
         from model.storage import RunExistsError
+
+        if task.pin_threads:  # a worker process of its own: its imports live as long as it
+            freeze_imports()
 
         if is_complete(run_dir):
             kpis, reused = read_run_kpis(run_dir), True
