@@ -156,10 +156,17 @@ def observed_growth(level: str) -> float:
 
 
 # --- distributions ----------------------------------------------------------------------------
+BISECTION_STEPS = 40
+"""Halvings of the interval when fitting the initial age distributions (a numerical setting:
+40 narrow a Beta mean in (0, 1) to 1e-12 and a concentration in [1, 60] to 6e-11)."""
+
+_BETA_X = (AGES - MIN_AGE + 0.5) / (MAX_AGE - MIN_AGE + 1)  # each age's place in (0, 1)
+_BETA_LOG_X, _BETA_LOG_1MX = np.log(_BETA_X), np.log1p(-_BETA_X)
+
+
 def _beta_pmf(mean01: float, kappa: float, survival: np.ndarray) -> np.ndarray:
-    x = (AGES - MIN_AGE + 0.5) / (MAX_AGE - MIN_AGE + 1)
     a, b = mean01 * kappa, (1.0 - mean01) * kappa
-    logp = (a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x)
+    logp = (a - 1.0) * _BETA_LOG_X + (b - 1.0) * _BETA_LOG_1MX
     p = np.exp(logp - logp.max()) * survival
     return p / p.sum()
 
@@ -176,7 +183,7 @@ def age_pmf(mean_age: float, kappa: float, surv: np.ndarray | None = None) -> np
     given mean (found by bisection) and concentration ``kappa`` (higher = narrower)."""
     surv = np.ones(len(AGES)) if surv is None else surv
     lo, hi = 1e-4, 1 - 1e-4
-    for _ in range(60):
+    for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         if float(_beta_pmf(mid, kappa, surv) @ AGES) < mean_age:
             lo = mid
@@ -192,7 +199,7 @@ def age_concentration(surv: tuple[float, ...]) -> float:
     mean = mean_age_table()[("total", "total")]
     sv = np.asarray(surv)
     lo, hi = 1.0, 60.0
-    for _ in range(60):
+    for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         pmf = age_pmf(mean - INITIAL_AGE_OFFSET, mid, sv)
         share = float(pmf[AGES >= 55].sum() + 0.5 * pmf[AGES == 54].sum())
