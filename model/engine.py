@@ -234,13 +234,10 @@ class FederalModel(mesa.Model):
             raise ValueError(f"unknown kernel {kernel!r}; allowed: 'numba', 'numpy'")
         self.kernel = kernel
         self.blocks = _agency_blocks(self.pair_agency, block_size)
-        self._staffing_changed()
         self.weekly = np.zeros((self.calendar.n_weeks, len(AGG_FIELDS), self.n_groups))
         self.year_snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
         self._cum_lead = np.zeros(self.n_pairs)
         self._cum_fte = np.zeros(self.n_pairs)
-        if self.fixed_arrivals is None:
-            self._warm_up(warmup_weeks)
         self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
         # modes, migrations, automation (only for models built from the catalogue)
         self.planned_agencies = np.zeros(self.n_agencies, dtype=bool)
@@ -259,6 +256,14 @@ class FederalModel(mesa.Model):
         levels = routing.agencies["level"].to_numpy()
         for row in range(self.n_agencies):
             AGENT_CLASS[levels[row]](self, row)
+
+        # Last, the first compiled calls of this thread: until here it does not wait for the
+        # background thread, which meanwhile loads the compiled functions (numba's one-off
+        # set-up) and draws. Neither the modes nor the staff model above change what the
+        # warm-up uses (the pairs' FTE, minutes and queues).
+        self._staffing_changed()
+        if self.fixed_arrivals is None:
+            self._warm_up(warmup_weeks)
 
     # --- helpers -------------------------------------------------------------------------
     def _base_for_year(self, year: int) -> np.ndarray:
