@@ -66,12 +66,15 @@ def group_share_index(groups: list[str], years: list[int]) -> np.ndarray:
     t = load_projections().germany_16kbv_age
     wide = t.pivot(index="year", columns="age", values="population").astype(np.float64)
     first = int(wide.index.min())
-    total = wide.sum(axis=1)
+    total = wide.sum(axis=1).to_numpy()
+    rows = np.ascontiguousarray(wide.to_numpy())  # year x age
+    row_of = {int(y): i for i, y in enumerate(wide.index)}
+    ages = wide.columns.to_numpy()
 
     def share(group: str, y: int) -> float:
         lo, hi = AGE_GROUPS[group]
-        row = wide.loc[max(y, first)]
-        return float(row.loc[lo:hi].sum() / total.loc[max(y, first)])
+        i = row_of[max(y, first)]
+        return float(rows[i, (ages >= lo) & (ages <= hi)].sum() / total[i])
 
     return np.array([[share(g, y) / share(g, REFERENCE_YEAR) for y in years] for g in groups])
 
