@@ -6,7 +6,10 @@ pairs and compiled with numba, so that no temporaries are made and an agency's f
 in the fastest cache through all weeks of a segment. A test runs both on the same inputs and
 requires equal results; ``FederalModel(kernel="numpy")`` runs the reference for debugging.
 Also here: the agencies' within-week waits, the counter-based normal numbers of the random
-capacity, the alias scatter of the arrival sampler and the split into work units.
+capacity, the alias scatter of the arrival sampler, the split into work units, and the
+quarterly step's per-pair passes (the kernel's staff inputs, the agencies' backlog pressure,
+the minutes per case of the execution modes), each with the floating-point operations and
+summation order of its numpy form, so that results are the same to the bit.
 """
 
 from __future__ import annotations
