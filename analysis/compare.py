@@ -575,9 +575,9 @@ def write_comparison(table: pd.DataFrame, path: str | os.PathLike[str], fmt: str
     Returns:
         The path written.
     """
-    from analysis.style import write_bytes_atomic
+    from model.storage import atomic_write_bytes
 
     target = Path(path)
     data = format_comparison(table, fmt, baseline).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    return write_bytes_atomic(target, data)
+    return atomic_write_bytes(target, data)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analysis import style
+from model.storage import atomic_write_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -338,7 +339,7 @@ class Report:
         target = Path(path)
         page = self.to_html().encode("utf-8")  # render fully before touching the disk
         target.parent.mkdir(parents=True, exist_ok=True)
-        return style.write_bytes_atomic(target, page)
+        return atomic_write_bytes(target, page)
 
 
 def _index_is_informative(index: pd.Index) -> bool:

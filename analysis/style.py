@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -341,35 +340,6 @@ def figure_bytes(fig: Figure, fmt: str, dpi: int | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write a file so that readers see either the old file or the complete new one.
-
-    The bytes go to a hidden temporary sibling (``.NAME.tmp-XXXXXXXX``), are synced to disk and
-    then renamed over ``path`` with :func:`os.replace` (atomic on POSIX and Windows). On any
-    error the temporary file is removed and ``path`` is left as it was.
-
-    Args:
-        path: Target file; its folder must exist.
-        data: The complete contents.
-
-    Returns:
-        The target path.
-    """
-    target = Path(path)
-    temp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    return target
-
-
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, formats: Sequence[str] = (),
                 dpi: int | None = None) -> list[Path]:  # fmt: skip
     """Save a figure as PNG and/or SVG, each file written atomically.
@@ -393,10 +363,12 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, formats: Sequence[
         if suffix not in ("png", "svg"):
             raise ValueError(f"{target}: give a .png or .svg file name, or formats=('png', 'svg')")
         formats = (suffix,)
+    from model.storage import atomic_write_bytes
+
     written = []
     for fmt in formats:
         out = target.with_suffix(f".{fmt}")
-        written.append(write_bytes_atomic(out, figure_bytes(fig, fmt, dpi)))
+        written.append(atomic_write_bytes(out, figure_bytes(fig, fmt, dpi)))
     return written
 
 

@@ -7,8 +7,6 @@ Heavy imports happen inside the functions.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,17 +126,12 @@ def check_chart_path(path: Path) -> None:
 
 
 def write_figure(fig: Figure, path: Path) -> Path:
-    """Save a figure atomically: into a hidden temporary file next to ``path``, then rename."""
+    """Save a figure atomically (:func:`model.storage.atomic_path`)."""
+    from model.storage import atomic_path
+
     check_chart_path(path)
-    suffix = path.suffix.lower()
-    temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{suffix}")
-    try:
-        fig.savefig(temp, format=suffix[1:], dpi=CHART_DPI)
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    with atomic_path(path) as temp:
+        fig.savefig(temp, format=path.suffix.lower()[1:], dpi=CHART_DPI)
     return path
 
 

@@ -21,6 +21,7 @@ and :func:`clean_stale_temp` removes. Overwriting moves the old folder aside to
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -32,6 +33,7 @@ import shutil
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -252,6 +254,34 @@ def assert_no_absolute_paths(obj: Any, where: str = "manifest") -> None:
 
 
 # --- writing ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write one file so that readers see either the old file or the complete new one.
+
+    Yields a hidden temporary sibling (``.NAME.tmp-XXXXXXXX``; no file suffix, so a reader
+    listing ``*.parquet`` never picks it up) to write to. When the block ends without error it
+    is synced to disk and renamed over ``path`` with :func:`os.replace` (atomic on POSIX and
+    Windows); on any error it is removed and ``path`` is left as it was. The one mechanism of every single-file write (reports, figures, batch
+    manifests and summaries); run folders are written as a whole by :func:`write_run`.
+    """
+    target = Path(path)
+    temp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        yield temp
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_path`); return the path."""
+    with atomic_path(path) as temp, open(temp, "xb") as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def _fsync_dir(folder: Path) -> None:

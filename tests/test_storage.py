@@ -143,6 +143,24 @@ def test_missing_table_asked_for_is_a_data_error(tmp_path):
 
 
 # --- atomicity -------------------------------------------------------------------------------
+def test_atomic_path_replaces_whole_or_not_at_all(tmp_path):
+    """The single-file mechanism (reports, figures, batch files): a failure inside the block
+    leaves the old file and no temporary file; success replaces it."""
+    target = tmp_path / "summary.parquet"
+    storage.atomic_write_bytes(target, b"old")
+    with pytest.raises(RuntimeError, match="crash"), storage.atomic_path(target) as temp:
+        assert re.fullmatch(r"\.summary\.parquet\.tmp-[0-9a-f]{8}", temp.name)
+        temp.write_bytes(b"half")
+        raise RuntimeError("crash")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.parquet"]
+    with storage.atomic_path(target) as temp:
+        temp.write_bytes(b"new")
+        assert target.read_bytes() == b"old"  # not before the block ends
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.parquet"]
+
+
 
 
 def test_failure_while_writing_tables_leaves_nothing(tmp_path, monkeypatch):

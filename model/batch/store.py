@@ -39,7 +39,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.errors import DataError, FoedsimError
-from model.storage import MANIFEST_NAME, assert_no_absolute_paths, clean_stale_temp
+from model.storage import (
+    MANIFEST_NAME,
+    assert_no_absolute_paths,
+    atomic_path,
+    atomic_write_bytes,
+    clean_stale_temp,
+)
 
 BATCH_FORMAT = 1
 BATCH_KIND = "foedsim-batch"
@@ -60,20 +66,6 @@ class BatchExistsError(FoedsimError):
 
 class BatchLockedError(FoedsimError):
     """Another process is writing to the batch folder."""
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a synced temporary file and a rename."""
-    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -289,23 +281,19 @@ class BatchStore:
         meta = {_MERGED_KEY: json.dumps([p.name for p in parts]).encode("utf-8")}
         schema = schema.with_metadata(meta)
         name = f"part-{secrets.token_hex(6)}.parquet"
-        tmp = self.summary_dir / f".{name}.tmp"
-        try:
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-                for part in parts:
-                    for batch in pq.ParquetFile(part).iter_batches(batch_size=MERGE_BATCH_ROWS):
-                        table = pa.Table.from_batches([batch])
-                        for field in schema:  # columns a part lacks (a KPI added meanwhile)
-                            if field.name not in table.column_names:
-                                nulls = pa.nulls(len(table), field.type)
-                                table = table.append_column(field, nulls)
-                        writer.write_table(table.select(schema.names).cast(schema))
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.summary_dir / name)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        # the writer closes before the file is synced and renamed (atomic_path)
+        with (
+            atomic_path(self.summary_dir / name) as tmp,
+            pq.ParquetWriter(tmp, schema, compression="zstd") as writer,
+        ):
+            for part in parts:
+                for batch in pq.ParquetFile(part).iter_batches(batch_size=MERGE_BATCH_ROWS):
+                    table = pa.Table.from_batches([batch])
+                    for field in schema:  # columns a part lacks (a KPI added meanwhile)
+                        if field.name not in table.column_names:
+                            nulls = pa.nulls(len(table), field.type)
+                            table = table.append_column(field, nulls)
+                    writer.write_table(table.select(schema.names).cast(schema))
         for part in parts:
             part.unlink(missing_ok=True)
 
