@@ -309,14 +309,8 @@ class ArrivalSampler:
 
     def draw(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,
              shock_share: np.ndarray) -> np.ndarray:  # fmt: skip
-        """Draw arrivals per cell for a block of weeks of one model year.
-
-        Args:
-            year: The model year (names the streams).
-            base: Expected cases per week per cell at seasonality 1.
-            season: Shape (n_services, n_weeks): weekly seasonality factors of the block.
-            shock: Shape (n_services, n_weeks): nationwide programme cases per week.
-            shock_share: Each cell's share of its service's programme cases.
+        """Draw arrivals per cell for a block of weeks of one model year (arguments as in
+        :meth:`draw_into`; each cell is its own row).
 
         Returns:
             Shape (n_weeks, n_cells), int64 cases (a view of a cell-major array).

@@ -434,12 +434,7 @@ class FederalModel(mesa.Model):
                                        self.routing.cell_pair, out)  # fmt: skip
         if self._prefetch is not None:
             self._prefetch.submit(self._warmup_job.work, self._kernel_idle.wait)
-            nxt = 0
-            for _ in range(DRAW_AHEAD_YEARS):
-                if nxt >= self.calendar.n_weeks:
-                    break
-                self._draw_ahead(nxt)
-                nxt = self._year_end(nxt)
+            self._draw_ahead(0)
 
     def _warm_up(self, weeks: int) -> None:
         """Run ``weeks`` weeks before the start at the first weeks' rates; discard their flows.
@@ -481,12 +476,7 @@ class FederalModel(mesa.Model):
                 arrivals = drawn.T
         if arrivals is None:
             arrivals = self._draw(t, end)
-        nxt = end
-        for _ in range(DRAW_AHEAD_YEARS):
-            if nxt >= self.calendar.n_weeks:
-                break
-            self._draw_ahead(nxt)
-            nxt = self._year_end(nxt)
+        self._draw_ahead(end)
         return end, arrivals
 
     def _year_end(self, t: int) -> int:
@@ -494,16 +484,21 @@ class FederalModel(mesa.Model):
         return t + int(np.count_nonzero(self.calendar.year[t:] == self.calendar.year[t]))
 
     def _draw_ahead(self, t: int) -> None:
-        """Start drawing the model year that begins at week ``t`` in the background thread
-        (nothing without one, past the end, or if it is already being drawn). The thread
-        draws between the kernel's segments (it waits while the kernel has the cores)."""
-        if (self._prefetch is None or self.fixed_arrivals is not None
-                or t >= self.calendar.n_weeks or t in self._pending):  # fmt: skip
+        """Start drawing the :data:`~model.demand.DRAW_AHEAD_YEARS` model years from week
+        ``t`` on in the background thread (nothing without one, past the end, or for a year
+        already being drawn). The thread draws between the kernel's segments (it waits while
+        the kernel has the cores)."""
+        if self._prefetch is None or self.fixed_arrivals is not None:
             return
-        cell_pair = self.routing.cell_pair.copy()
-        job = self._draw_job(t, self._year_end(t), cell_pair)
-        self._pending[t] = (cell_pair, job)
-        self._prefetch.submit(job.work, self._kernel_idle.wait)
+        for _ in range(DRAW_AHEAD_YEARS):
+            if t >= self.calendar.n_weeks:
+                return
+            if t not in self._pending:
+                cell_pair = self.routing.cell_pair.copy()
+                job = self._draw_job(t, self._year_end(t), cell_pair)
+                self._pending[t] = (cell_pair, job)
+                self._prefetch.submit(job.work, self._kernel_idle.wait)
+            t = self._year_end(t)
 
     def _draw_job(self, t: int, end: int, cell_pair: np.ndarray) -> DrawJob:
         """The draws of weeks ``t .. end`` of one model year into a new pair-major array."""

@@ -263,8 +263,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     Yields a hidden temporary sibling (``.NAME.tmp-XXXXXXXX``; no file suffix, so a reader
     listing ``*.parquet`` never picks it up) to write to. When the block ends without error it
     is synced to disk and renamed over ``path`` with :func:`os.replace` (atomic on POSIX and
-    Windows); on any error it is removed and ``path`` is left as it was. The one mechanism of every single-file write (reports, figures, batch
-    manifests and summaries); run folders are written as a whole by :func:`write_run`.
+    Windows); on any error it is removed and ``path`` is left as it was. The one mechanism of
+    every single-file write (reports, figures, batch manifests and summaries); run folders are
+    written as a whole by :func:`write_run`.
     """
     target = Path(path)
     temp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
