@@ -84,8 +84,6 @@ class ExecutionRuntime:
         self.redirect_to = np.arange(n)  # the pair that receives each pair's cases now
         self.freed_fte = np.zeros(n)  # initial FTE of a pair freed for local tasks
         self.records: dict[str, np.ndarray] = {}
-        self._den: np.ndarray | None = None  # the automation weights per group (record)
-        self._den_of: np.ndarray | None = None  # ... of this array of cases
         rates = (params["automation_rate_decentral"], params["automation_rate_efa"],
                  params["automation_rate_central"])  # fmt: skip
         self.rate = np.asarray(rates, dtype=np.float64)
@@ -253,11 +251,7 @@ class ExecutionRuntime:
         r = self.records
         weight = m._pair_base_cases * 13.0
         r["auto_num"][yi] += np.bincount(g, self.automation * weight, minlength=m.n_groups)
-        # the same weights until the year's cases change (a new year, a redirect)
-        if self._den_of is not m._pair_base_cases:
-            self._den = np.bincount(g, weight, minlength=m.n_groups)
-            self._den_of = m._pair_base_cases
-        r["auto_den"][yi] += self._den
+        r["auto_den"][yi] += np.bincount(g, weight, minlength=m.n_groups)
         if not year_end:
             return
         r["freed_fte"][yi] = np.bincount(g, self.freed_fte * factor[m.pair_agency],
