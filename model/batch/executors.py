@@ -255,8 +255,9 @@ class DaskExecutor(Executor):
         def fill() -> None:
             # Runs in flight follow the cluster's size now: workers may join or leave.
             self.workers = self._threads()
-            while len(by_key) < self.max_in_flight and submit_one():
-                pass
+            while len(by_key) < self.max_in_flight:
+                if not submit_one():
+                    break
 
         fill()
         try:
