@@ -60,11 +60,21 @@ def start_batch(path: Path, out: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def finished_manifests(out: Path) -> list[Path]:
+    """The manifests of finished runs: a run folder's manifest, never one inside the hidden
+    temporary folder (``.NAME.tmp-*``) of a run that is still being written (pathlib's ``*``
+    matches names starting with a dot)."""
+    runs = out / "runs"
+    if not runs.is_dir():
+        return []
+    return [p for p in runs.glob("*/manifest.json") if not p.parent.name.startswith(".")]
+
+
 def wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout_s: float = 120.0) -> None:
     """Wait until ``n`` run folders are complete (or fail if the process ends first)."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout_s:
-        done = list((out / "runs").glob("*/manifest.json")) if (out / "runs").is_dir() else []
+        done = finished_manifests(out)
         if len(done) >= n:
             return
         if proc.poll() is not None:
@@ -75,7 +85,7 @@ def wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout_s: float = 
 
 
 def finished_run_times(out: Path) -> dict[str, int]:
-    return {p.parent.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*/manifest.json")}
+    return {p.parent.name: p.stat().st_mtime_ns for p in finished_manifests(out)}
 
 
 def check_resumed(path: Path, out: Path, reference: pd.DataFrame) -> None:
