@@ -43,6 +43,7 @@ from model.migration import ExecutionRuntime, apply_redirects, quarter_step, set
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
 from model.staffing import StaffSettings, Workforce, working_age_population
+from model.stages import load_stages
 from model.streams import make_stream
 
 STEP_PLAN: tuple[tuple[str, str], ...] = (
@@ -128,6 +129,10 @@ class FederalModel(mesa.Model):
         demography: Demand index per service code, Land row and model year (the calendar's
             years in order), shape (n_services, 16, n_years) (see :mod:`model.demography`);
             None: demand does not change over the years.
+        outside: Shape (2, n_services): per service code the share of applications that wait
+            outside the office and their mean outside wait (weeks) (:mod:`model.stages`);
+            None: from the stage table for models built from the catalogue with ``case_path
+            = "stages"``, else no outside waits.
     """
 
     def __init__(
@@ -147,6 +152,7 @@ class FederalModel(mesa.Model):
         block_size: int = 16384,
         kernel: str = "numba",
         demography: np.ndarray | None = None,
+        outside: np.ndarray | None = None,
     ) -> None:
         super().__init__(rng=seed)
         self.scenario = scenario
@@ -161,6 +167,9 @@ class FederalModel(mesa.Model):
             routing, demand, minutes_per_case, running_case, demography, moves = (
                 build_from_catalogue(scenario, catalogue, germany, self.calendar)
             )
+            if p["case_path"] == "stages" and outside is None:
+                outside = np.stack(load_stages().outside_waits(
+                    routing.services, float(p["applicant_response_weeks"])))
             land_population = germany.laender["population"].to_numpy(np.float64)
         self.routing = routing
         self.cell_pair_now = routing.cell_pair.copy()  # changes when migrations redirect
@@ -182,6 +191,12 @@ class FederalModel(mesa.Model):
         self.service_cv = float(p["service_time_cv"])
         self.noise_key = int(make_stream(int(seed), "capacity_noise").integers(0, 2**62))
         self.processing_weeks = self.minutes / (self.fte_minutes_week * self.productivity)
+        # waits outside the office (requests to the applicant, consultations; model/stages.py)
+        if outside is None:
+            outside = np.zeros((2, len(routing.services)))
+        self.service_outside = np.asarray(outside, dtype=np.float64)  # (share, mean) x service
+        self.outside_share = self.service_outside[0][self.pair_service]
+        self.outside_mean = self.service_outside[1][self.pair_service]
         r = routing
         self.threads = threads
         self.sampler = ArrivalSampler(self.seed, r.services, r.cell_service, threads=threads)
@@ -653,6 +668,7 @@ class FederalModel(mesa.Model):
                 local_group, thresholds, weekly, self.cum_arrivals[sl],
                 self.cum_completions[sl], self._cum_lead[sl], record, buf,
                 wait, high, self.service_cv, self.noise_key, lo,
+                self.outside_share[sl], self.outside_mean[sl],
             )  # fmt: skip
             return weekly, buf, cum_a, cum_c
 
@@ -694,6 +710,7 @@ class FederalModel(mesa.Model):
             own = self.own_fte[sl]
             group = self.pair_group[sl]
             sub = QueueState(q.backlog[sl].copy(), q.oldest[sl].copy(), q.credit[sl].copy())
+            outside = (self.outside_share[sl], self.outside_mean[sl])
             wait, high = self._queueing_inputs(sl, starts, season, shock)
             for i in range(arrivals.shape[0]):
                 a = arrivals[i, sl]
@@ -713,12 +730,15 @@ class FederalModel(mesa.Model):
                     z = normal_draws(self.noise_key, lo, hi - lo, t0 + i)
                     shift = np.where(high[i][ag], self.service_cv * np.sqrt(capacity) * z, 0.0)
                 flows = step_queues(sub, float(t0 + i), a, capacity, proc, shift, wait[i][ag])
+                office_lead = flows.lead_sum
+                flows.lead_sum = office_lead + flows.completions * outside[0] * outside[1]
                 if record:
-                    self._record(t0 + i, sl, group, a, flows, sub.backlog)
+                    self._record(t0 + i, sl, group, a, flows, sub.backlog, office_lead, outside)
             q.backlog[sl], q.oldest[sl], q.credit[sl] = sub.backlog, sub.oldest, sub.credit
 
     def _record(self, t: int, sl: slice, group: np.ndarray, arrivals: np.ndarray, flows,
-                backlog: np.ndarray) -> None:  # fmt: skip
+                backlog: np.ndarray, office_lead: np.ndarray,
+                outside: tuple[np.ndarray, np.ndarray]) -> None:  # fmt: skip
         n = self.n_groups
         done, lead = flows.completions, flows.lead_sum
         row = self.weekly[t]
@@ -726,12 +746,20 @@ class FederalModel(mesa.Model):
         row[1] += np.bincount(group, done, minlength=n)
         row[2] += np.bincount(group, backlog, minlength=n)
         row[3] += np.bincount(group, lead, minlength=n)
-        # completions in pairs whose mean lead time this week exceeds 4/8/12 weeks (rare)
-        over = lead > LEAD_THRESHOLDS_WEEKS[0] * done
-        if over.any():
-            for i, limit in enumerate(LEAD_THRESHOLDS_WEEKS):
-                weights = done * (lead > limit * done)
-                row[6 + i] += np.bincount(group, weights, minlength=n)
+        # completions whose lead time exceeds 4/8/12 weeks: without outside waits, those of
+        # pairs whose mean lead time this week exceeds it; with them, the share of each pair's
+        # completions over it (model.kernel.share_over)
+        share, mean = outside
+        staged = share > 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            office = np.where(done > 0, office_lead / np.where(done > 0, done, 1.0), 0.0)
+        for i, limit in enumerate(LEAD_THRESHOLDS_WEEKS):
+            tail = np.where(office > limit, 1.0,
+                            share * np.exp(-(limit - office) / np.where(staged, mean, 1.0)))
+            over = np.where(staged, done * tail, done * (lead > limit * done))
+            over = np.where(staged & (done <= 0), 0.0, over)
+            if over.any():
+                row[6 + i] += np.bincount(group, over, minlength=n)
         self.cum_arrivals[sl] += arrivals
         self.cum_completions[sl] += done
         self._cum_lead[sl] += lead

@@ -84,6 +84,8 @@ def advance_block(
     noise_sd: float,
     noise_key: int,
     pair_offset: int,
+    outside_share: np.ndarray,
+    outside_mean: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; checked against the numpy reference in tests
     """Advance one block of pairs through ``arrivals.shape[1]`` weeks (mutates the state).
 
@@ -120,6 +122,9 @@ def advance_block(
         noise_key: Stream key of the capacity noise (from the seed).
         pair_offset: Global index of the block's first pair (the noise is keyed by pair and
             week, so it does not depend on blocks or threads).
+        outside_share, outside_mean: Per pair, the share of applications that wait outside
+            the office (for the applicant or another agency) and their mean outside wait
+            (weeks); see :mod:`model.stages` and :func:`share_over`.
     """
     n_weeks = arrivals.shape[1]
     n_agencies = agency_start.shape[0] - 1
@@ -193,6 +198,10 @@ def advance_block(
                 if floor_wait > lead:
                     lead = floor_wait
                 lead += done * processing_weeks[p]
+                office_lead = lead
+                s_out = outside_share[p]
+                m_out = outside_mean[p]
+                lead += done * s_out * m_out
                 if b0 > k1:
                     oldest[p] = oldest[p] + frac * span
                 else:
@@ -204,7 +213,13 @@ def advance_block(
                     weekly[i, 1, grp] += done
                     weekly[i, 2, grp] += left
                     weekly[i, 3, grp] += lead
-                    if lead > lowest_threshold * done:  # mean lead time over the lowest threshold
+                    if s_out > 0.0:
+                        if done > 0.0:
+                            q_mean = office_lead / done
+                            for k in range(n_thresholds):
+                                weekly[i, 6 + k, grp] += done * share_over(
+                                    q_mean, thresholds[k], s_out, m_out)
+                    elif lead > lowest_threshold * done:  # mean lead over the lowest threshold
                         for k in range(n_thresholds):
                             if lead > thresholds[k] * done:
                                 weekly[i, 6 + k, grp] += done
@@ -216,6 +231,20 @@ def advance_block(
                     trace[1, i, p] = done
                     trace[2, i, p] = left
                     trace[3, i, p] = lead
+
+
+@njit(cache=True, nogil=True)
+def share_over(office_weeks: float, threshold: float, outside_share: float,
+               outside_mean: float) -> float:  # pragma: no cover - compiled; tested
+    """Share of a pair-week's decided applications whose lead time exceeds ``threshold``:
+    every one spends the week's mean office time ``office_weeks`` (queue and processing), a
+    share ``outside_share`` also waits outside for an exponential time of mean
+    ``outside_mean`` (:mod:`model.stages`)."""
+    if office_weeks > threshold:
+        return 1.0
+    if outside_share <= 0.0 or outside_mean <= 0.0:
+        return 0.0
+    return outside_share * np.exp(-(threshold - office_weeks) / outside_mean)
 
 
 MASK64 = 0xFFFFFFFFFFFFFFFF

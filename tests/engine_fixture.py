@@ -80,6 +80,8 @@ def fixture_model(
     arrivals: np.ndarray | None = None,
     scenario: Scenario | None = None,
     seed: int = 0,
+    outside: np.ndarray | None = None,
+    kernel: str = "numba",
 ) -> FederalModel:
     """The fixture model with tracing on (not yet run).
 
@@ -88,6 +90,9 @@ def fixture_model(
         arrivals: Fixed arrivals (weeks x 2 cells) instead of the constant (10, 5) x scale.
         scenario: Instead of :func:`fixture_scenario`.
         seed: The model's seed (unused by fixed arrivals).
+        outside: Shape (2, 1): the service's outside-wait share and mean (weeks), or None
+            for none (see :mod:`model.stages`).
+        kernel: ``"numba"`` or the ``"numpy"`` reference.
     """
     scenario = scenario or fixture_scenario()
     n_weeks = Calendar.from_dates(scenario.start, scenario.end).n_weeks
@@ -110,4 +115,6 @@ def fixture_model(
         running_case=np.array([False]),
         arrivals=arrivals,
         trace=True,
+        outside=outside,
+        kernel=kernel,
     )

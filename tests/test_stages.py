@@ -1,0 +1,233 @@
+"""The path of a case outside the office (model/stages.py, issue 16): the stage table's checks,
+the two numbers per service worked out by hand, the fixture's lead times and over-threshold
+shares with outside waits, and the real baseline with and without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import engine_fixture as fx
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.catalogue import CatalogueError, load_catalogue, read_text_table
+from model.engine import AGG_FIELDS, FederalModel
+from model.errors import ScenarioError
+from model.kernel import share_over
+from model.results import kpi_table, weekly_table
+from model.scenario import load_scenario
+from model.stages import COLUMNS, build_stages, load_stages
+
+F = {name: i for i, name in enumerate(AGG_FIELDS)}
+FTE_MINUTES_WEEK = 1600 * 60 / 52
+PROCESSING_WEEKS = fx.MINUTES / FTE_MINUTES_WEEK  # 0.052 weeks: the fixture's office time
+
+
+def stage_row(**values) -> dict:
+    row = dict(service_id="wohngeld", incomplete_share=0.5, incomplete_low=0.4,
+               incomplete_high=0.6, request_rounds=2.0, rounds_low=1.0, rounds_high=3.0,
+               consult_share=0.2, consult_weeks=5.0, consult_weeks_low=2.0,
+               consult_weeks_high=8.0, source="test")  # fmt: skip
+    row.update(values)
+    return row
+
+
+def build(*rows: dict):
+    return build_stages(pd.DataFrame(list(rows), columns=list(COLUMNS)),
+                        load_catalogue().services)  # fmt: skip
+
+
+# --- the stage table -----------------------------------------------------------------------
+
+
+def test_packaged_table_loads_and_covers_every_application():
+    stages = load_stages()
+    services = load_catalogue().services
+    applications = set(services.loc[services["kind"] == "application", "service_id"])
+    assert set(stages.table.index) == applications
+    assert (stages.table["source"].str.len() > 10).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"service_id": "nonsense"}, "unknown service_id 'nonsense'"),
+        ({"incomplete_share": 1.5, "incomplete_high": 1.6}, "column 'incomplete_share' is '1.5'"),
+        ({"consult_weeks": "x"}, "column 'consult_weeks' is 'x'"),
+        ({"request_rounds": 4.0}, "'request_rounds' must lie in [rounds_low, rounds_high]"),
+        ({"source": " "}, "column 'source' is empty"),
+    ],
+)
+def test_bad_rows_are_named(change, message):
+    with pytest.raises(CatalogueError) as err:
+        build(stage_row(**change))
+    text = str(err.value)
+    assert text.startswith("model/data/case_stages.csv row 2")
+    assert message in text
+
+
+def test_running_cases_have_no_path():
+    running = load_catalogue().services.query("kind != 'application'")["service_id"].iloc[0]
+    with pytest.raises(CatalogueError, match=f"{running!r} is a running_case"):
+        build(stage_row(service_id=running))
+
+
+def test_duplicates_and_missing_columns_are_named():
+    with pytest.raises(CatalogueError, match="'wohngeld' appears twice"):
+        build(stage_row(), stage_row())
+    raw = pd.DataFrame([stage_row()]).drop(columns=["consult_weeks"])
+    with pytest.raises(CatalogueError, match="missing column.*consult_weeks"):
+        build_stages(raw, load_catalogue().services)
+
+
+def test_outside_waits_by_hand():
+    stages = build(stage_row(), stage_row(service_id="meldung", incomplete_share=0.0,
+                                          incomplete_low=0.0, consult_share=0.0))  # fmt: skip
+    share, mean = stages.outside_waits(["wohngeld", "meldung", "not_in_table"], 3.0)
+    # wohngeld: s = 1 - 0.5 x 0.8 = 0.6; s x m = 0.5 x 2 x 3 + 0.2 x 5 = 4 weeks
+    assert share[0] == pytest.approx(0.6, abs=1e-15)
+    assert share[0] * mean[0] == pytest.approx(4.0, abs=1e-12)
+    assert mean[0] == pytest.approx(4.0 / 0.6, abs=1e-12)
+    # meldung waits nowhere; a service the table does not list neither
+    assert share[1:].tolist() == mean[1:].tolist() == [0.0, 0.0]
+    # the response time scales only the requests: 6 weeks instead of 3 adds 0.5 x 2 x 3
+    share6, mean6 = stages.outside_waits(["wohngeld"], 6.0)
+    assert share6[0] * mean6[0] == pytest.approx(7.0, abs=1e-12)
+
+
+def test_packaged_rows_the_law_fixes():
+    """Every naturalisation and gun licence is checked with other agencies (§ 37 (5) StAG,
+    § 5 (5) WaffG): consult share 1, so every application waits outside."""
+    t = load_stages().table
+    assert t.at["einbuergerung", "consult_share"] == 1.0
+    assert t.at["waffenbesitzkarte", "consult_share"] == 1.0
+    share, _ = load_stages().outside_waits(["einbuergerung", "waffenbesitzkarte"], 3.0)
+    assert share.tolist() == [1.0, 1.0]
+    # the Gemeinde's consent to a building permit is deemed given after two months (§ 36 BauGB)
+    assert t.at["bauantrag", "consult_weeks_high"] == pytest.approx(8.7, abs=0.05)
+
+
+# --- the share over a threshold ------------------------------------------------------------
+
+
+def test_share_over_formula():
+    # office time over the threshold: every application is over it
+    assert share_over(5.0, 4.0, 0.3, 2.0) == 1.0
+    # no outside wait: none
+    assert share_over(1.0, 4.0, 0.0, 0.0) == 0.0
+    # else the waiting share whose exponential outside wait exceeds the remaining 3 weeks
+    assert share_over(1.0, 4.0, 0.5, 3.0) == pytest.approx(0.5 * math.exp(-1.0), rel=1e-14)
+
+
+def test_share_over_matches_exponential_sampling():
+    rng = np.random.default_rng(3)
+    n = 400_000
+    waits = np.where(rng.random(n) < 0.6, rng.exponential(5.0, n), 0.0)
+    for limit in (4.0, 8.0, 12.0):
+        sampled = np.mean(1.5 + waits > limit)
+        assert share_over(1.5, limit, 0.6, 5.0) == pytest.approx(sampled, abs=0.003)
+
+
+# --- the fixture ---------------------------------------------------------------------------
+
+
+OUTSIDE = np.array([[0.5], [4.0]])  # half the applications wait outside, 4 weeks on average
+
+
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
+def test_fixture_lead_time_rises_by_share_times_mean(kernel):
+    plain = fx.fixture_model(kernel=kernel).run()
+    staged = fx.fixture_model(outside=OUTSIDE, kernel=kernel).run()
+    # the queue does not change: the waits outside use no office staff
+    np.testing.assert_array_equal(plain.trace.completions, staged.trace.completions)
+    np.testing.assert_array_equal(plain.trace.backlog, staged.trace.backlog)
+    for t in range(staged.calendar.n_weeks):
+        done = staged.trace.completions[t]
+        extra = staged.trace.lead_sum[t] - plain.trace.lead_sum[t]
+        np.testing.assert_allclose(extra, done * 0.5 * 4.0, rtol=1e-12)
+    # B's office time is its processing (capacity 10 > 5 arrivals): 0.052 weeks
+    b = weekly_table(staged).query("land == '02'").reset_index(drop=True)
+    assert b["lead_time_weeks"].to_numpy() == pytest.approx(PROCESSING_WEEKS + 2.0, abs=1e-9)
+    for limit in (4, 8, 12):
+        want = 5 * 0.5 * math.exp(-(limit - PROCESSING_WEEKS) / 4.0)
+        assert b[f"completions_lead_over_{limit}w"].to_numpy() == pytest.approx(want, rel=1e-9)
+    kpis = kpi_table(staged)
+    nat = kpis[(kpis["level"] == "all") & (kpis["service_id"] == "all")].set_index("kpi")
+    plain_kpis = kpi_table(plain)
+    plain_nat = plain_kpis[(plain_kpis["level"] == "all")
+                           & (plain_kpis["service_id"] == "all")].set_index("kpi")  # fmt: skip
+    assert nat.at["lead_time_weeks", "value"] == pytest.approx(
+        plain_nat.at["lead_time_weeks", "value"] + 2.0, abs=1e-9)
+    assert nat.at["office_lead_time_weeks", "value"] == pytest.approx(
+        plain_nat.at["lead_time_weeks", "value"], abs=1e-9)
+    # Little's law: 15 arrivals a week x 2 weeks of mean outside wait per application
+    assert nat.at["waiting_outside_cases", "value"] == pytest.approx(30.0, abs=1e-9)
+    assert plain_nat.at["waiting_outside_cases", "value"] == 0.0
+
+
+def test_fixture_kernels_agree_with_outside_waits():
+    a = fx.fixture_model(outside=OUTSIDE, kernel="numba").run()
+    b = fx.fixture_model(outside=OUTSIDE, kernel="numpy").run()
+    np.testing.assert_allclose(a.weekly, b.weekly, rtol=1e-12, atol=1e-12)
+
+
+# --- the real baseline ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def baseline_pair():
+    """Half a year of the baseline at verwaltung granularity, with and without stages."""
+    sc = load_scenario("scenarios/baseline.toml")
+    sc = dataclasses.replace(sc, end=dt.date(2023, 6, 30)).with_parameters(
+        granularity="verwaltung")
+    staged = FederalModel(sc, seed=2).run()
+    queue = FederalModel(sc.with_parameters(case_path="queue"), seed=2).run()
+    return staged, queue
+
+
+def test_queue_path_changes_only_the_outside_wait(baseline_pair):
+    staged, queue = baseline_pair
+    np.testing.assert_array_equal(staged.cum_completions, queue.cum_completions)
+    np.testing.assert_array_equal(staged.queues.backlog, queue.queues.backlog)
+    share, mean = load_stages().outside_waits(staged.routing.services, 3.0)
+    extra = staged.cum_completions * (share * mean)[staged.pair_service]
+    np.testing.assert_allclose(staged._cum_lead - queue._cum_lead, extra, rtol=1e-9, atol=1e-6)
+    assert not queue.service_outside.any()
+
+
+def test_baseline_lead_times_are_weeks_where_documents_are_waited_for(baseline_pair):
+    staged, queue = baseline_pair
+    kpis = kpi_table(staged)
+    lead = kpis[(kpis["kpi"] == "lead_time_weeks") & (kpis["level"] == "all")]
+    lead = lead.set_index("service_id")["value"]
+    for sid in ("wohngeld", "elterngeld", "einbuergerung", "aufenthaltstitel",
+                "schwerbehinderung"):  # fmt: skip
+        assert lead[sid] > 3.0, (sid, lead[sid])
+    # counter services are decided in days, not months
+    for sid in ("personalausweis", "meldung", "kfz_zulassung"):
+        assert lead[sid] < 2.0, (sid, lead[sid])
+    office = kpis[(kpis["kpi"] == "office_lead_time_weeks") & (kpis["level"] == "all")]
+    office = office.set_index("service_id")["value"]
+    # a complete application (office time only) is much faster than the average one
+    for sid in ("wohngeld", "elterngeld", "einbuergerung", "schwerbehinderung"):
+        assert office[sid] < 0.5 * lead[sid], (sid, office[sid], lead[sid])
+    qk = kpi_table(queue)
+    qlead = qk[(qk["kpi"] == "lead_time_weeks") & (qk["level"] == "all")]
+    qlead = qlead.set_index("service_id")["value"]
+    np.testing.assert_allclose(office.loc[qlead.index], qlead, rtol=1e-9)
+
+
+def test_case_path_parameter_is_checked():
+    sc = load_scenario("scenarios/baseline.toml")
+    with pytest.raises(ScenarioError, match="'parameters.case_path': must be one of 'stages', "
+                       "'queue'"):  # fmt: skip
+        sc.with_parameters(case_path="dunno")
+
+
+def test_stage_file_read_as_text_table():
+    raw = read_text_table("case_stages.csv")
+    assert list(raw.columns) == list(COLUMNS)
