@@ -115,6 +115,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     "overdue_reviews_cases": {
         "en": "Overdue reviews (case-years)", "de": "Überfällige Prüfungen (Falljahre)"},
     "lead_time_weeks": {"en": "Lead time (weeks)", "de": "Bearbeitungsdauer (Wochen)"},
+    "office_lead_time_weeks": {"en": "Lead time at the office (weeks)",
+                               "de": "Bearbeitungsdauer im Amt (Wochen)"},
+    "waiting_outside_cases": {"en": "Applications waiting for documents or statements",
+                              "de": "Anträge, die auf Unterlagen oder Stellungnahmen warten"},
     "share_cases_lead_over_4w": {
         "en": "Share of cases, lead time > 4 weeks",
         "de": "Anteil Fälle mit Bearbeitungsdauer > 4 Wochen"},

@@ -1,7 +1,9 @@
 """Result tables of a finished run: tidy pandas tables, KPI names from the KPI dictionary.
 
 - ``weekly``: one row per week x (Land, level, service) group: arrivals, completions, backlog,
-  lead time, staff FTE, and completions in agencies whose weekly lead time exceeded 4/8/12 weeks.
+  lead time and its part at the office (``office_lead_time_weeks``: without the waits outside
+  the office, :mod:`model.stages`), the applications waiting outside (``waiting_outside``, by
+  Little's law), staff FTE, and completions whose lead time exceeded 4/8/12 weeks.
 - ``agencies``: one row per year x (agency, service) pair (for maps).
 - ``staff``: one row per year x (Land, level): persons, mean age, retirements, other leavers,
   hires, unfilled posts, staff available, needed and the gap (dynamic staff only).
@@ -43,6 +45,8 @@ def weekly_table(m: FederalModel) -> pd.DataFrame:
         lead = np.where(completions > 0, w[:, F["lead_sum"]] / completions, np.nan)
     running = _group_running(m)
     lead[:, running] = np.nan
+    outside = outside_weeks_by_group(m)
+    office_lead = lead - outside  # the lead time's part at the office (queue, processing)
     out = pd.DataFrame(
         {
             "week": np.repeat(weeks.values, n_g),
@@ -54,6 +58,8 @@ def weekly_table(m: FederalModel) -> pd.DataFrame:
             "completions": completions.ravel().astype(np.int64),
             "backlog": w[:, F["backlog"]].ravel().astype(np.int64),
             "lead_time_weeks": lead.ravel(),
+            "office_lead_time_weeks": office_lead.ravel(),
+            "waiting_outside": (w[:, F["arrivals"]] * outside).ravel(),
             "staff_fte": w[:, F["staff_fte"]].ravel(),
         }
     )
@@ -127,6 +133,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
     run = running.astype(np.float64)
     backlog_end = w[last_week, F["backlog"]]
     used_minutes = year_sum_minutes(m, year_idx, len(uniq_years))
+    outside = outside_weeks_by_group(m)  # mean outside wait per application (weeks)
 
     # Per group values whose breakdown sums are meaningful: numerators and denominators.
     parts = {
@@ -139,6 +146,8 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
         "over_4w": sums["over_4w"] * app,
         "over_8w": sums["over_8w"] * app,
         "over_12w": sums["over_12w"] * app,
+        "outside_lead": sums["completions"] * app * outside,
+        "outside_stock": sums["arrivals"] * app * outside / n_weeks,
         "fte_mean": sums["staff_fte"] / n_weeks,
         "used_minutes": used_minutes,
         "available_minutes": sums["work_minutes"],
@@ -161,6 +170,9 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
                 "backlog_cases": agg["backlog_app"],
                 "overdue_reviews_cases": agg["overdue"],
                 "lead_time_weeks": agg["lead_sum_app"] / agg["completions_app"],
+                "office_lead_time_weeks": (agg["lead_sum_app"] - agg["outside_lead"])
+                / agg["completions_app"],
+                "waiting_outside_cases": agg["outside_stock"],
                 "share_cases_lead_over_4w": agg["over_4w"] / agg["completions_app"],
                 "share_cases_lead_over_8w": agg["over_8w"] / agg["completions_app"],
                 "share_cases_lead_over_12w": agg["over_12w"] / agg["completions_app"],
@@ -181,6 +193,15 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
     for col in ("kpi", "level", "service_id"):
         out[col] = out[col].astype("category")
     return out
+
+
+def outside_weeks_by_group(m: FederalModel) -> np.ndarray:
+    """Per (Land, level, service) group: the mean wait outside the office of an application,
+    ``share x mean`` of its service (zero for running cases and services without stages)."""
+    share, mean = m.service_outside
+    index = {sid: i for i, sid in enumerate(m.routing.services)}
+    rows = [index[sid] for sid in m.routing.groups["service_id"]]
+    return (share * mean)[np.asarray(rows, dtype=np.int64)]
 
 
 def year_sum_minutes(m: FederalModel, year_idx: np.ndarray, n_years: int) -> np.ndarray:

@@ -54,7 +54,8 @@ TABLE_SET_ORDER: tuple[str, ...] = ("kpis", "aggregates", "full")
 NON_ADDITIVE_UNITS: tuple[str, ...] = ("1", "weeks", "years", "EUR/case")
 """KPI units that are means or shares: several rows of them are combined with a ``weight``,
 never summed."""
-NON_ADDITIVE_COLUMNS: tuple[str, ...] = ("mean_age_mid_year", "lead_time_weeks")
+NON_ADDITIVE_COLUMNS: tuple[str, ...] = ("mean_age_mid_year", "lead_time_weeks",
+                                         "office_lead_time_weeks")
 """Table columns that are means (the other columns of the run tables are counts, FTE or sums)."""
 LAND_KEY = re.compile(r"^\d\d$")
 FACT_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
