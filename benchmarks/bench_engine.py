@@ -17,6 +17,14 @@ Measures, for each scenario, in a fresh process per repetition:
 Usage::
 
     python benchmarks/bench_engine.py [--reps 5] [--threads 2] [SCENARIO ...]
+    python benchmarks/bench_engine.py --against HEAD~1 [--reps 9] [SCENARIO ...]
+
+``--against REV`` compares this checkout with the commit ``REV`` side by side: it checks
+``REV`` out into a temporary git worktree, warms both up once (numba compiles into each tree's
+cache), then runs the model of each scenario alternately in the two trees (A, B, A, B, ...)
+and prints the medians, their ratio (this checkout over ``REV``) and the median of the
+per-pair ratios of consecutive A/B runs. Alternating puts a change of the host's speed on
+both sides, so the ratio survives a change of machine better than the seconds do.
 
 Prints a Markdown table for docs/PERFORMANCE.md and the load average of the machine before
 and after (the machine is shared: compare rows measured at the same time).
@@ -88,6 +96,61 @@ def measure(scenario: str, reps: int, threads: int) -> dict:
             "end_to_end": statistics.median(e2e), "reps": reps}  # fmt: skip
 
 
+def child_run(tree: Path, scenario: str, seed: int, threads: int) -> dict:
+    """One model run in a fresh process whose ``model`` package is the one in ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", CHILD, scenario, str(seed), str(threads)],
+                         check=True, capture_output=True, text=True, cwd=tree, env=env)  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def compare(rev: str, scenarios: list[str], reps: int, threads: int) -> None:
+    """Alternating A/B model runs of this checkout (A) and the commit ``rev`` (B)."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], check=True, capture_output=True,
+                         text=True, cwd=ROOT).stdout.strip()  # fmt: skip
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=True,
+                          capture_output=True, text=True, cwd=ROOT).stdout.strip()  # fmt: skip
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], check=True,
+                           capture_output=True, text=True, cwd=ROOT).stdout.strip()  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(other), sha], check=True,
+                       capture_output=True, cwd=ROOT)  # fmt: skip
+        try:
+            print(f"A = this checkout ({head}{' + uncommitted changes' if dirty else ''}), "
+                  f"B = {sha}; load average before: {os.getloadavg()[0]:.2f}")  # fmt: skip
+            print()
+            print("| scenario | A: model run (median) | B: model run (median) | A/B of medians |"
+                  " median of pair ratios | A CPU | B CPU |")  # fmt: skip
+            print("|---|---|---|---|---|---|---|")
+            for sc in scenarios:
+                for tree in (ROOT, other):  # warm-up: compile into each tree's cache
+                    child_run(tree, sc, 0, threads)
+                a, b = [], []
+                for rep in range(reps):
+                    first, second = (ROOT, other) if rep % 2 == 0 else (other, ROOT)
+                    r1 = child_run(first, sc, rep, threads)
+                    r2 = child_run(second, sc, rep, threads)
+                    (a if first == ROOT else b).append(r1)
+                    (b if first == ROOT else a).append(r2)
+                ma = statistics.median(r["model"] for r in a)
+                mb = statistics.median(r["model"] for r in b)
+                pair = statistics.median(x["model"] / y["model"] for x, y in zip(a, b,
+                                                                                 strict=True))
+                ca = statistics.median(r["model_cpu"] for r in a)
+                cb = statistics.median(r["model_cpu"] for r in b)
+                print(f"| {sc} | {ma:.2f} s ({min(r['model'] for r in a):.2f}–"
+                      f"{max(r['model'] for r in a):.2f}) | {mb:.2f} s "
+                      f"({min(r['model'] for r in b):.2f}–{max(r['model'] for r in b):.2f}) | "
+                      f"{ma / mb:.3f} | {pair:.3f} | {ca:.2f} s | {cb:.2f} s |")  # fmt: skip
+            print()
+            print(f"{reps} runs of each, alternating; load average after: "
+                  f"{os.getloadavg()[0]:.2f}")  # fmt: skip
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(other)], check=False,
+                           capture_output=True, cwd=ROOT)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -97,7 +160,11 @@ def main() -> None:
     )
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--against", metavar="REV", help="compare with this git commit (A/B)")
     args = parser.parse_args()
+    if args.against:
+        compare(args.against, args.scenarios, args.reps, args.threads)
+        return
     print(
         f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()},"
         f" {os.cpu_count()} CPUs, threads={args.threads}, reps={args.reps},"
