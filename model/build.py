@@ -9,6 +9,7 @@ from model import agencies as ag
 from model.catalogue import Catalogue
 from model.demand import Calendar, DemandSpec, shock_schedule, weekly_seasonality
 from model.demography import demand_index
+from model.events import load_events
 from model.execution import Move, resolve_moves
 from model.geography import Germany, municipal_units
 from model.scenario import Scenario
@@ -45,6 +46,8 @@ def build_from_catalogue(
     land_codes = list(g.laender["code"])
     shock_weekly, shock_mask = shock_schedule(cat.shocks, scenario.shocks, tuple(active), cal,
                                               land_codes)  # fmt: skip
+    if p["demand_events"] == "history":  # the reforms of 2023-25 (model/events.py)
+        load_events().apply(tuple(active), volume, cal, season, shock_weekly)
     spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor)
     minutes = np.array([float(svc.at[sid, "minutes_per_case"]) for sid in active])
     running = np.array([svc.at[sid, "kind"] == "running_case" for sid in active])
