@@ -23,7 +23,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
+from model.cover import office_cover
 from model.execution import Move
 from model.kernel import set_pair_minutes
 from model.streams import make_stream
@@ -389,6 +391,14 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
     if m.workforce is not None:
         # after handovers and the new minutes per case
         factor = m.workforce.step(t, q, weeks) * m._backlog_response()
+        p = m.scenario.parameters
+        if p["office_cover"] == "kreis":  # short municipal offices borrow staff (model/cover.py)
+            a = m.routing.agencies
+            factor = office_cover(a["level"].to_numpy() == "gemeinde",
+                                  pd.factorize(a["kreis"].astype(str))[0], m.workforce.fte0,
+                                  factor, float(p["office_cover_floor"]),
+                                  float(p["office_cover_productivity"]),
+                                  float(p["office_cover_max_share"]))  # fmt: skip
     if rt is not None:
         dip = float(m.scenario.parameters["migration_productivity_dip"])
         for ms in rt.moves:
