@@ -4,7 +4,8 @@
   lead time and its part at the office (``office_lead_time_weeks``: without the waits outside
   the office, :mod:`model.stages`), the applications waiting outside (``waiting_outside``, by
   Little's law), staff FTE, and completions whose lead time exceeded 4/8/12 weeks.
-- ``agencies``: one row per year x (agency, service) pair (for maps).
+- ``agencies``: one row per year x (agency, service) pair (for maps), with the lead time and
+  its part at the office.
 - ``staff``: one row per year x (Land, level): persons, mean age, retirements, other leavers,
   hires, unfilled posts, staff available, needed and the gap (dynamic staff only).
 - ``staff_agencies``: the same per year x agency (for maps; in the ``full`` set).
@@ -78,6 +79,8 @@ def _group_running(m: FederalModel) -> np.ndarray:
 def agencies_table(m: FederalModel) -> pd.DataFrame:
     """Yearly results per (agency, service) pair."""
     ag = m.routing.agencies
+    share, mean = m.service_outside
+    outside = (share * mean)[m.pair_service]  # mean wait outside the office per application
     frames = []
     prev = None
     for year, snap in m.year_snapshots:
@@ -101,6 +104,7 @@ def agencies_table(m: FederalModel) -> pd.DataFrame:
                     "completions": completions,
                     "backlog_year_end": snap["backlog"],
                     "lead_time_weeks": lead,
+                    "office_lead_time_weeks": lead - outside,
                     "staff_fte": fte_weeks / n_weeks,
                 }
             )

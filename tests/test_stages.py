@@ -18,7 +18,7 @@ from model.catalogue import CatalogueError, load_catalogue, read_text_table
 from model.engine import AGG_FIELDS, FederalModel
 from model.errors import ScenarioError
 from model.kernel import share_over
-from model.results import kpi_table, weekly_table
+from model.results import agencies_table, kpi_table, weekly_table
 from model.scenario import load_scenario
 from model.stages import COLUMNS, build_stages, load_stages
 
@@ -219,6 +219,14 @@ def test_baseline_lead_times_are_weeks_where_documents_are_waited_for(baseline_p
     qlead = qk[(qk["kpi"] == "lead_time_weeks") & (qk["level"] == "all")]
     qlead = qlead.set_index("service_id")["value"]
     np.testing.assert_allclose(office.loc[qlead.index], qlead, rtol=1e-9)
+    # per agency (for maps) the same split: the office part is the queue path's lead time
+    ag, qag = agencies_table(staged), agencies_table(queue)
+    np.testing.assert_allclose(ag["office_lead_time_weeks"], qag["lead_time_weeks"], rtol=1e-9,
+                               equal_nan=True)  # fmt: skip
+    decided = ag["lead_time_weeks"].notna()  # running cases and pairs without decisions: NaN
+    assert decided.sum() > 1000
+    assert (ag.loc[decided, "lead_time_weeks"]
+            >= ag.loc[decided, "office_lead_time_weeks"] - 1e-12).all()  # fmt: skip
 
 
 def test_case_path_parameter_is_checked():
