@@ -117,6 +117,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     "lead_time_weeks": {"en": "Lead time (weeks)", "de": "Bearbeitungsdauer (Wochen)"},
     "office_lead_time_weeks": {"en": "Lead time at the office (weeks)",
                                "de": "Bearbeitungsdauer im Amt (Wochen)"},
+    "lead_time_median_weeks": {"en": "Median lead time (weeks)",
+                               "de": "Median der Bearbeitungsdauer (Wochen)"},
+    "lead_time_p90_weeks": {"en": "Lead time, 90th percentile (weeks)",
+                            "de": "Bearbeitungsdauer, 90. Perzentil (Wochen)"},
     "waiting_outside_cases": {"en": "Applications waiting for documents or statements",
                               "de": "Anträge, die auf Unterlagen oder Stellungnahmen warten"},
     "share_cases_lead_over_4w": {

@@ -12,6 +12,8 @@ Aggregations over a model year (weeks of that year):
 - ``year_sum``: the sum over the weeks of the year (flows such as arrivals or cost).
 - ``year_case_weighted_mean``: the mean over the cases completed in the year (lead time).
 - ``mid_year``: the value on 30 June (the reference date of the Destatis staff statistics).
+- ``year_case_quantile``: a quantile over the cases completed in the year (lead time median,
+  90th percentile).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from typing import Literal
 
 from model.parameters import markdown_table
 
-Aggregation = Literal["year_end", "year_mean", "year_sum", "year_case_weighted_mean", "mid_year"]
+Aggregation = Literal["year_end", "year_mean", "year_sum", "year_case_weighted_mean", "mid_year",
+                      "year_case_quantile"]
 AGGREGATIONS: tuple[str, ...] = ("year_end", "year_mean", "year_sum", "year_case_weighted_mean",
-                                 "mid_year")  # fmt: skip
+                                 "mid_year", "year_case_quantile")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ KPIS: tuple[KPI, ...] = (
     KPI("online_share", "1", "year_case_weighted_mean", "Share of applications made online (decentral share of the service's group, raised by EfA services and central platforms).", "higher", "application", 7),  # noqa: E501
     # --- the path of a case (issue 16) -----------------------------------------------------
     KPI("office_lead_time_weeks", "weeks", "year_case_weighted_mean", "Mean time the applications decided in the year spent at the office: queue and processing, without the waits outside it for the applicant's documents or another agency's statement (lead_time_weeks minus those).", "lower", "application", 16),  # noqa: E501
+    KPI("lead_time_median_weeks", "weeks", "year_case_quantile", "Median lead time of the applications decided in the year, per service (all levels): each group-week's decisions take its mean office time plus, for the share that waits outside the office, an exponential outside wait (model/stages.py).", "lower", "application", 16),  # noqa: E501
+    KPI("lead_time_p90_weeks", "weeks", "year_case_quantile", "90th percentile of the lead time of the applications decided in the year, per service (all levels), as for the median.", "lower", "application", 16),  # noqa: E501
     KPI("waiting_outside_cases", "cases", "year_mean", "Applications open but waiting outside the office for the applicant's documents or another agency's statement, mean over the year (Little's law: weekly arrivals x mean outside wait; model/stages.py). Open applications = backlog_cases + these.", "neutral", "application", 16),  # noqa: E501
 )
 # fmt: on

@@ -186,6 +186,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
         for kpi, vals in values.items():
             rows.append(pd.DataFrame({"year": uniq_years, "kpi": kpi, "level": lv,
                                       "service_id": sid, "value": vals}))  # fmt: skip
+    rows += _quantile_kpis(m, breakdowns, year_idx, uniq_years)
     rows += _staff_kpis(m)
     rows += _execution_kpis(m)
     rows += cost_kpis(m)
@@ -197,6 +198,97 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
     for col in ("kpi", "level", "service_id"):
         out[col] = out[col].astype("category")
     return out
+
+
+QUANTILES = (("lead_time_median_weeks", 0.5), ("lead_time_p90_weeks", 0.9))
+BISECTIONS = 32  # halvings of the search interval: 2**-32 of it, far below a minute
+
+
+def lead_time_quantile(done: np.ndarray, office: np.ndarray, share: np.ndarray,
+                       mean: np.ndarray, p: float) -> float:  # fmt: skip
+    """The ``p`` quantile of the lead time over cells (pair-weeks or group-weeks) with
+    ``done`` decisions each: a cell's decisions take its mean office time ``office`` and a
+    share ``share`` of them also an exponential outside wait of mean ``mean`` (the rule of
+    the over-threshold shares, :func:`model.kernel.share_over`). Bisection on the mixture's
+    distribution function; NaN without decisions."""
+    keep = done > 0
+    c, q, s, mu = done[keep], office[keep], share[keep], mean[keep]
+    total = c.sum()
+    if total <= 0:
+        return float("nan")
+    staged = (s > 0) & (mu > 0)
+    mu_safe = np.where(staged, mu, 1.0)
+
+    def cdf(x: float) -> float:
+        tail = np.where(staged, s * np.exp(-np.maximum(x - q, 0.0) / mu_safe), 0.0)
+        return float((c * np.where(x >= q, 1.0 - tail, 0.0)).sum() / total)
+
+    lo, hi = 0.0, float(q.max() + (mu[staged].max() * np.log(1.0 / (1.0 - p)) if staged.any()
+                                     else 0.0)) + 1e-9  # fmt: skip
+    for _ in range(BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        if cdf(mid) >= p:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def outside_by_group(m: FederalModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per (Land, level, service) group: its service's outside-wait share and mean."""
+    share, mean = m.service_outside
+    index = {sid: i for i, sid in enumerate(m.routing.services)}
+    rows = np.asarray([index[sid] for sid in m.routing.groups["service_id"]], dtype=np.int64)
+    return share[rows], mean[rows]
+
+
+def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,
+                   uniq_years: np.ndarray) -> list[pd.DataFrame]:  # fmt: skip
+    """Lead-time median and 90th percentile per service (all levels) and year, from the
+    weekly group aggregates (a group-week's office time is its mean): the rule of
+    :func:`lead_time_quantile`, bisected for all years and both quantiles at once."""
+    w = m.weekly
+    done = w[:, F["completions"]]
+    share, mean = outside_by_group(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        office = np.where(done > 0, w[:, F["lead_sum"]] / np.where(done > 0, done, 1.0)
+                          - share * mean, 0.0)  # fmt: skip
+    running = _group_running(m)
+    n_years = len(uniq_years)
+    probs = np.array([p for _, p in QUANTILES])[:, None]  # (quantiles, 1)
+    rows = []
+    for lv, sid, mask in breakdowns:
+        if sid == "all" or lv != "all":  # per service; a quantile over services says little
+            continue
+        mask = mask & ~running
+        if not mask.any():
+            continue
+        s, mu = share[mask], mean[mask]
+        staged = (s > 0) & (mu > 0)
+        mu_safe = np.where(staged, mu, 1.0)
+        c = np.zeros((n_years, int(np.bincount(year_idx).max()), int(mask.sum())))
+        q = np.zeros_like(c)
+        for yi in range(n_years):  # pad years to the same number of weeks (with no cases)
+            wk = np.flatnonzero(year_idx == yi)
+            c[yi, : len(wk)], q[yi, : len(wk)] = done[wk][:, mask], office[wk][:, mask]
+        total = c.sum(axis=(1, 2))  # (years,)
+        reach = mu[staged].max() * np.log(1.0 / (1.0 - probs.max())) if staged.any() else 0.0
+        lo = np.zeros((len(QUANTILES), n_years))
+        hi = np.broadcast_to(q.max(axis=(1, 2)) + reach + 1e-9, lo.shape).copy()
+        for _ in range(BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            x = mid[:, :, None, None]  # (quantiles, years, 1, 1)
+            tail = np.where(staged, s * np.exp(-np.maximum(x - q, 0.0) / mu_safe), 0.0)
+            cdf = (c * np.where(x >= q, 1.0 - tail, 0.0)).sum(axis=(2, 3))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                above = cdf / total >= probs
+            hi = np.where(above, mid, hi)
+            lo = np.where(above, lo, mid)
+        hi[:, total <= 0] = np.nan
+        for (name, _), v in zip(QUANTILES, hi, strict=True):
+            rows.append(pd.DataFrame({"year": uniq_years, "kpi": name, "level": lv,
+                                      "service_id": sid, "value": v}))  # fmt: skip
+    return rows
 
 
 def outside_weeks_by_group(m: FederalModel) -> np.ndarray:

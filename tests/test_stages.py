@@ -18,7 +18,7 @@ from model.catalogue import CatalogueError, load_catalogue, read_text_table
 from model.engine import AGG_FIELDS, FederalModel
 from model.errors import ScenarioError
 from model.kernel import share_over
-from model.results import agencies_table, kpi_table, weekly_table
+from model.results import agencies_table, kpi_table, lead_time_quantile, weekly_table
 from model.scenario import load_scenario
 from model.stages import COLUMNS, build_stages, load_stages
 
@@ -239,3 +239,38 @@ def test_case_path_parameter_is_checked():
 def test_stage_file_read_as_text_table():
     raw = read_text_table("case_stages.csv")
     assert list(raw.columns) == list(COLUMNS)
+
+
+# --- the lead-time distribution ------------------------------------------------------------
+
+
+def test_lead_time_quantiles_by_hand():
+    one = np.array([1.0])
+    # everyone waits outside, exponential with mean 2, after 1 week at the office
+    assert lead_time_quantile(one, one, one, np.array([2.0]), 0.5) == pytest.approx(
+        1 + 2 * math.log(2), abs=1e-6)
+    assert lead_time_quantile(one, one, one, np.array([2.0]), 0.9) == pytest.approx(
+        1 + 2 * math.log(10), abs=1e-6)
+    # half wait outside: the median is the office time, the 90th percentile 1 + 2 ln 5
+    half = np.array([0.5])
+    assert lead_time_quantile(one, one, half, np.array([2.0]), 0.5) == pytest.approx(1.0,
+                                                                                     abs=1e-6)
+    assert lead_time_quantile(one, one, half, np.array([2.0]), 0.9) == pytest.approx(
+        1 + 2 * math.log(5), abs=1e-6)
+    # two cells without outside waits, 3 and 1 decisions at 1 and 5 weeks
+    done, office, zero = np.array([3.0, 1.0]), np.array([1.0, 5.0]), np.zeros(2)
+    assert lead_time_quantile(done, office, zero, zero, 0.5) == pytest.approx(1.0, abs=1e-6)
+    assert lead_time_quantile(done, office, zero, zero, 0.9) == pytest.approx(5.0, abs=1e-6)
+    assert math.isnan(lead_time_quantile(np.zeros(1), one, one, one, 0.5))
+
+
+def test_fixture_lead_time_quantiles():
+    staged = fx.fixture_model(outside=OUTSIDE).run()
+    k = kpi_table(staged)
+    svc = k[(k["service_id"] == "svc") & (k["level"] == "all")].set_index("kpi")["value"]
+    med, p90 = svc["lead_time_median_weeks"], svc["lead_time_p90_weeks"]
+    mean = svc["lead_time_weeks"]
+    assert svc["office_lead_time_weeks"] <= med < mean < p90  # half the cases wait nowhere
+    # B's cases (a third of the decisions) have office time 0.052 weeks; a 90th percentile of
+    # the mixture lies beyond the outside wait's own: 4 ln 5 = 6.4 weeks after the office
+    assert p90 > PROCESSING_WEEKS + 4 * math.log(5) - 1e-9
