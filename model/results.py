@@ -294,10 +294,8 @@ def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,
 def outside_weeks_by_group(m: FederalModel) -> np.ndarray:
     """Per (Land, level, service) group: the mean wait outside the office of an application,
     ``share x mean`` of its service (zero for running cases and services without stages)."""
-    share, mean = m.service_outside
-    index = {sid: i for i, sid in enumerate(m.routing.services)}
-    rows = [index[sid] for sid in m.routing.groups["service_id"]]
-    return (share * mean)[np.asarray(rows, dtype=np.int64)]
+    share, mean = outside_by_group(m)
+    return share * mean
 
 
 def year_sum_minutes(m: FederalModel, year_idx: np.ndarray, n_years: int) -> np.ndarray:
