@@ -46,9 +46,12 @@ def build_from_catalogue(
     land_codes = list(g.laender["code"])
     shock_weekly, shock_mask = shock_schedule(cat.shocks, scenario.shocks, tuple(active), cal,
                                               land_codes)  # fmt: skip
+    programmes = shock_weekly * factor[:, None]  # staffed; event surges are not
+    level = None
     if p["demand_events"] == "history":  # the reforms of 2023-25 (model/events.py)
-        load_events().apply(tuple(active), volume, cal, season, shock_weekly)
-    spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor)
+        level = load_events().apply(tuple(active), volume, cal, season, shock_weekly)
+    spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor,
+                      programmes, level)  # fmt: skip
     minutes = np.array([float(svc.at[sid, "minutes_per_case"]) for sid in active])
     running = np.array([svc.at[sid, "kind"] == "running_case" for sid in active])
     demography = None

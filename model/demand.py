@@ -111,6 +111,13 @@ class DemandSpec:
             one-off programmes (already scaled).
         shock_land_mask: Shape (n_services, 16): Länder in which the programme runs.
         volume_factor: Per-service multiplier (scenario ``volume_factor`` x ``volume_scale``).
+        programme_weekly: The part of ``shock_weekly`` that belongs to one-off programmes,
+            which get temporary staff (the engine's programme staffing); the catch-up surges
+            of dated demand events (:mod:`model.events`) are not staffed. ``None``: all of
+            ``shock_weekly``.
+        event_level: Shape (n_services, n_weeks): the level of demand in force after dated
+            demand events (already in ``season``; 1 without an event); ``None``: no events.
+            Budgeted posts follow it (:meth:`model.engine.FederalModel.agency_workload`).
     """
 
     annual_volume: np.ndarray
@@ -118,6 +125,8 @@ class DemandSpec:
     shock_weekly: np.ndarray
     shock_land_mask: np.ndarray
     volume_factor: np.ndarray
+    programme_weekly: np.ndarray | None = None
+    event_level: np.ndarray | None = None
 
 
 def cell_base_rates(

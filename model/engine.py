@@ -101,7 +101,7 @@ class Trace:
 
 # Weekly aggregate quantities (rows of the recording buffer).
 AGG_FIELDS = ("arrivals", "completions", "backlog", "lead_sum", "staff_fte", "work_minutes",
-              "over_4w", "over_8w", "over_12w")  # fmt: skip
+              "over_4w", "over_8w", "over_12w", "office_lead_sum")  # fmt: skip
 LEAD_THRESHOLDS_WEEKS = (4.0, 8.0, 12.0)  # the KPI dictionary's share_cases_lead_over_*w
 
 
@@ -153,6 +153,7 @@ class FederalModel(mesa.Model):
         kernel: str = "numba",
         demography: np.ndarray | None = None,
         outside: np.ndarray | None = None,
+        office_stock: np.ndarray | None = None,
     ) -> None:
         super().__init__(rng=seed)
         self.scenario = scenario
@@ -170,6 +171,9 @@ class FederalModel(mesa.Model):
             if p["case_path"] == "stages" and outside is None:
                 outside = np.stack(load_stages().outside_waits(
                     routing.services, float(p["applicant_response_weeks"])))
+            if office_stock is None:  # the office's open cases, whatever the case path
+                office_stock = load_stages().office_stock_weeks(
+                    routing.services, float(p["initial_office_stock_weeks"]))
             land_population = germany.laender["population"].to_numpy(np.float64)
         self.routing = routing
         self.cell_pair_now = routing.cell_pair.copy()  # changes when migrations redirect
@@ -193,10 +197,14 @@ class FederalModel(mesa.Model):
         self.processing_weeks = self.minutes / (self.fte_minutes_week * self.productivity)
         # waits outside the office (requests to the applicant, consultations; model/stages.py)
         if outside is None:
-            outside = np.zeros((2, len(routing.services)))
-        self.service_outside = np.asarray(outside, dtype=np.float64)  # (share, mean) x service
+            outside = np.zeros((3, len(routing.services)))
+        outside = np.asarray(outside, dtype=np.float64)
+        if outside.shape[0] == 2:  # (share, mean): files do not come back to the office
+            outside = np.vstack([outside, np.zeros((1, outside.shape[1]))])
+        self.service_outside = outside  # (share, mean, returns) x service
         self.outside_share = self.service_outside[0][self.pair_service]
         self.outside_mean = self.service_outside[1][self.pair_service]
+        self.outside_returns = self.service_outside[2][self.pair_service]
         r = routing
         self.threads = threads
         self.sampler = ArrivalSampler(self.seed, r.services, r.cell_service, threads=threads)
@@ -252,6 +260,7 @@ class FederalModel(mesa.Model):
         self.weekly = np.zeros((self.calendar.n_weeks, len(AGG_FIELDS), self.n_groups))
         self.year_snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
         self._cum_lead = np.zeros(self.n_pairs)
+        self._cum_office = np.zeros(self.n_pairs)
         self._cum_fte = np.zeros(self.n_pairs)
         self._schedule_programmes(float(p["programme_wind_down_weeks"]), util)
         # modes, migrations, automation (only for models built from the catalogue)
@@ -279,6 +288,21 @@ class FederalModel(mesa.Model):
         self._staffing_changed()
         if self.fixed_arrivals is None:
             self._warm_up(warmup_weeks)
+        if office_stock is not None:
+            self._seed_office_stock(np.asarray(office_stock, dtype=np.float64))
+
+    def _seed_office_stock(self, weeks_per_service: np.ndarray) -> None:
+        """Open cases on 1.1.2023: each pair holds at least ``weeks`` x its expected weekly
+        intake of 2023 (Little's law: stock = intake x office time), the oldest having
+        arrived ``weeks`` ago (FIFO); a larger queue left by the warm-up stays."""
+        weeks = weeks_per_service[self.pair_service]
+        stock = np.rint(weeks * self._pair_base_cases)
+        q = self.queues
+        more = stock > q.backlog
+        # an empty queue's ``oldest`` is meaningless (the kernels leave it differently)
+        oldest = np.where(q.backlog > 0, np.minimum(q.oldest, -weeks), -weeks)
+        q.backlog[more] = stock[more]
+        q.oldest[more] = oldest[more]
 
     # --- helpers -------------------------------------------------------------------------
     def _base_for_year(self, year: int) -> np.ndarray:
@@ -338,11 +362,21 @@ class FederalModel(mesa.Model):
 
     def agency_workload(self) -> np.ndarray:
         """Expected work per agency and model year relative to the first year (shape
-        (n_years, n_agencies); 1 where an agency has no work)."""
+        (n_years, n_agencies); 1 where an agency has no work): demography and the level of
+        dated demand events in force (the year's mean; a reform known when the year's posts
+        are budgeted, e.g. Düsseldorf's Wohngeld posts 30 -> 60 for Wohngeld-Plus,
+        docs/LEADTIMES.md), not one-off surges."""
         years = self.model_years
-        work = np.stack([np.bincount(self.pair_agency, self._to_pairs(self._base_for_year(y))
-                                     * self.minutes, minlength=self.n_agencies)
-                         for y in years])  # fmt: skip
+        level = self.demand.event_level
+        cal_year, cell_service = self.calendar.year, self.routing.cell_service
+        work = []
+        for y in years:
+            per_cell = self._base_for_year(y)
+            if level is not None:
+                per_cell = per_cell * level[:, cal_year == y].mean(axis=1)[cell_service]
+            work.append(np.bincount(self.pair_agency, self._to_pairs(per_cell) * self.minutes,
+                                    minlength=self.n_agencies))  # fmt: skip
+        work = np.stack(work)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(work[0] > 0, work / work[0], 1.0)
 
@@ -401,8 +435,12 @@ class FederalModel(mesa.Model):
         """Staff the one-off programmes: their pairs get FTE for the programme's mean weekly
         work (at the initial utilisation) from its first week until ``wind_down_weeks`` after
         its last (secondments and temporary hires; the catalogue has no programme staffing).
+        The catch-up surges of dated demand events are not programmes: the offices meet them
+        with the staff they have (:mod:`model.events`).
         """
-        weekly = self.demand.shock_weekly
+        weekly = self.demand.programme_weekly
+        if weekly is None:
+            weekly = self.demand.shock_weekly
         if not weekly.any():
             return
         for s in np.flatnonzero(weekly.any(axis=1)):
@@ -668,7 +706,8 @@ class FederalModel(mesa.Model):
                 local_group, thresholds, weekly, self.cum_arrivals[sl],
                 self.cum_completions[sl], self._cum_lead[sl], record, buf,
                 wait, high, self.service_cv, self.noise_key, lo,
-                self.outside_share[sl], self.outside_mean[sl],
+                self.outside_share[sl], self.outside_mean[sl], self.outside_returns[sl],
+                self._cum_office[sl],
             )  # fmt: skip
             return weekly, buf, cum_a, cum_c
 
@@ -710,7 +749,7 @@ class FederalModel(mesa.Model):
             own = self.own_fte[sl]
             group = self.pair_group[sl]
             sub = QueueState(q.backlog[sl].copy(), q.oldest[sl].copy(), q.credit[sl].copy())
-            outside = (self.outside_share[sl], self.outside_mean[sl])
+            outside = (self.outside_share[sl], self.outside_mean[sl], self.outside_returns[sl])
             wait, high = self._queueing_inputs(sl, starts, season, shock)
             for i in range(arrivals.shape[0]):
                 a = arrivals[i, sl]
@@ -731,14 +770,17 @@ class FederalModel(mesa.Model):
                     shift = np.where(high[i][ag], self.service_cv * np.sqrt(capacity) * z, 0.0)
                 flows = step_queues(sub, float(t0 + i), a, capacity, proc, shift, wait[i][ag])
                 office_lead = flows.lead_sum
-                flows.lead_sum = office_lead + flows.completions * outside[0] * outside[1]
+                # returned files wait the first pass's queueing time again (model.stages)
+                queue_wait = np.maximum(office_lead - flows.completions * proc, 0.0)
+                flows.lead_sum = (office_lead + flows.completions * outside[0] * outside[1]
+                                  + outside[2] * queue_wait)  # fmt: skip
                 if record:
                     self._record(t0 + i, sl, group, a, flows, sub.backlog, office_lead, outside)
             q.backlog[sl], q.oldest[sl], q.credit[sl] = sub.backlog, sub.oldest, sub.credit
 
     def _record(self, t: int, sl: slice, group: np.ndarray, arrivals: np.ndarray, flows,
                 backlog: np.ndarray, office_lead: np.ndarray,
-                outside: tuple[np.ndarray, np.ndarray]) -> None:  # fmt: skip
+                outside: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:  # fmt: skip
         n = self.n_groups
         done, lead = flows.completions, flows.lead_sum
         row = self.weekly[t]
@@ -749,10 +791,16 @@ class FederalModel(mesa.Model):
         # completions whose lead time exceeds 4/8/12 weeks: without outside waits, those of
         # pairs whose mean lead time this week exceeds it; with them, the share of each pair's
         # completions over it (model.kernel.share_over)
-        share, mean = outside
+        share, mean, _ = outside
         staged = share > 0.0
+        row[9] += np.bincount(group, office_lead, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             office = np.where(done > 0, office_lead / np.where(done > 0, done, 1.0), 0.0)
+            # the returns' waits (lead - office - outside) count with the outside wait of
+            # those that wait outside (only they come back), as in the compiled kernel
+            ok = staged & (done > 0)
+            back = lead - office_lead - done * share * mean  # = returns x first-pass waits
+            mean = mean + np.where(ok, back / np.where(ok, done * share, 1.0), 0.0)
         for i, limit in enumerate(LEAD_THRESHOLDS_WEEKS):
             tail = np.where(office > limit, 1.0,
                             share * np.exp(-(limit - office) / np.where(staged, mean, 1.0)))
@@ -763,6 +811,7 @@ class FederalModel(mesa.Model):
         self.cum_arrivals[sl] += arrivals
         self.cum_completions[sl] += done
         self._cum_lead[sl] += lead
+        self._cum_office[sl] += office_lead
         if self.trace is not None:
             tr = self.trace
             tr.arrivals[t, sl] = arrivals
@@ -788,6 +837,7 @@ class FederalModel(mesa.Model):
                     "completions": self.cum_completions.copy(),
                     "backlog": self.queues.backlog.copy(),
                     "lead_sum": self._cum_lead.copy(),
+                    "office_lead_sum": self._cum_office.copy(),
                     "fte_weeks": self._cum_fte.copy(),
                 })
             )  # fmt: skip

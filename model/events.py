@@ -55,11 +55,13 @@ class DemandEvents:
     table: pd.DataFrame
 
     def apply(self, services: tuple[str, ...] | list[str], volume: np.ndarray, cal: Calendar,
-              season: np.ndarray, shock_weekly: np.ndarray) -> None:  # fmt: skip
+              season: np.ndarray, shock_weekly: np.ndarray) -> np.ndarray:  # fmt: skip
         """Apply the events of the run's services in place: ``season`` (n_services, n_weeks)
         times the level in force each week, ``shock_weekly`` plus the surges (cases a week,
         nationwide, before the scenario's volume factors). Services not in the run are
-        skipped."""
+        skipped. Returns the level in force per service and week (1 without an event), which
+        the budgeted posts follow (:meth:`model.engine.FederalModel.agency_workload`)."""
+        level = np.ones_like(season)
         monday = np.array([cal.start + dt.timedelta(days=7 * w) for w in range(cal.n_weeks)])
         for _, e in self.table.iterrows():
             if e["service_id"] not in services:
@@ -67,13 +69,16 @@ class DemandEvents:
             s = list(services).index(e["service_id"])
             w0 = cal.week_of(e["date"])
             after = monday + dt.timedelta(days=6) >= e["date"]  # the week containing it on
-            season[s] *= np.where(after, e["factor_after"], e["factor_before"])
+            step = np.where(after, e["factor_after"], e["factor_before"])
+            season[s] *= step
+            level[s] *= step
             n = int(e["surge_weeks"])
             if e["surge_share"] > 0 and n > 0:
                 cases = e["surge_share"] * volume[s] * shock_weekly_weights(e["profile"], n)
                 lo, hi = max(w0, 0), min(w0 + n, cal.n_weeks)
                 if hi > lo:
                     shock_weekly[s, lo:hi] += cases[lo - w0 : hi - w0]
+        return level
 
 
 def build_events(raw: pd.DataFrame, services: pd.DataFrame) -> DemandEvents:

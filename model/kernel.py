@@ -86,6 +86,8 @@ def advance_block(
     pair_offset: int,
     outside_share: np.ndarray,
     outside_mean: np.ndarray,
+    outside_returns: np.ndarray,
+    cum_office: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; checked against the numpy reference in tests
     """Advance one block of pairs through ``arrivals.shape[1]`` weeks (mutates the state).
 
@@ -125,6 +127,10 @@ def advance_block(
         outside_share, outside_mean: Per pair, the share of applications that wait outside
             the office (for the applicant or another agency) and their mean outside wait
             (weeks); see :mod:`model.stages` and :func:`share_over`.
+        outside_returns: Per pair, the mean number of times an application's file comes
+            back to the office after waiting outside (answers, statements); each return
+            waits the office's queueing time of the week again (the first pass's wait, FIFO).
+        cum_office: Cumulative office lead sums per pair (first pass: queue and processing).
     """
     n_weeks = arrivals.shape[1]
     n_agencies = agency_start.shape[0] - 1
@@ -197,11 +203,12 @@ def advance_block(
                 floor_wait = wait_floor * done
                 if floor_wait > lead:
                     lead = floor_wait
+                queue_wait = lead  # the first pass's waiting (sum over the decided cases)
                 lead += done * processing_weeks[p]
                 office_lead = lead
                 s_out = outside_share[p]
                 m_out = outside_mean[p]
-                lead += done * s_out * m_out
+                lead += done * s_out * m_out + outside_returns[p] * queue_wait
                 if b0 > k1:
                     oldest[p] = oldest[p] + frac * span
                 else:
@@ -213,12 +220,16 @@ def advance_block(
                     weekly[i, 1, grp] += done
                     weekly[i, 2, grp] += left
                     weekly[i, 3, grp] += lead
+                    weekly[i, 9, grp] += office_lead
                     if s_out > 0.0:
                         if done > 0.0:
                             q_mean = office_lead / done
+                            # the returns' waits count with the outside wait of those that
+                            # wait outside (only they come back)
+                            m_eff = m_out + outside_returns[p] * queue_wait / (done * s_out)
                             for k in range(n_thresholds):
                                 weekly[i, 6 + k, grp] += done * share_over(
-                                    q_mean, thresholds[k], s_out, m_out)
+                                    q_mean, thresholds[k], s_out, m_eff)
                     elif lead > lowest_threshold * done:  # mean lead over the lowest threshold
                         for k in range(n_thresholds):
                             if lead > thresholds[k] * done:
@@ -226,6 +237,7 @@ def advance_block(
                     cum_arrivals[p] += a
                     cum_completions[p] += done
                     cum_lead[p] += lead
+                    cum_office[p] += office_lead
                 if do_trace:
                     trace[0, i, p] = a
                     trace[1, i, p] = done

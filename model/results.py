@@ -47,7 +47,10 @@ def weekly_table(m: FederalModel) -> pd.DataFrame:
     running = _group_running(m)
     lead[:, running] = np.nan
     outside = outside_weeks_by_group(m)
-    office_lead = lead - outside  # the lead time's part at the office (queue, processing)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the first pass at the office (queue, processing): what a complete application takes
+        office_lead = np.where(completions > 0, w[:, F["office_lead_sum"]] / completions, np.nan)
+    office_lead[:, running] = np.nan
     out = pd.DataFrame(
         {
             "week": np.repeat(weeks.values, n_g),
@@ -79,18 +82,18 @@ def _group_running(m: FederalModel) -> np.ndarray:
 def agencies_table(m: FederalModel) -> pd.DataFrame:
     """Yearly results per (agency, service) pair."""
     ag = m.routing.agencies
-    share, mean = m.service_outside
-    outside = (share * mean)[m.pair_service]  # mean wait outside the office per application
     frames = []
     prev = None
     for year, snap in m.year_snapshots:
         arrivals = snap["arrivals"] - (prev["arrivals"] if prev else 0)
         completions = snap["completions"] - (prev["completions"] if prev else 0)
         lead_sum = snap["lead_sum"] - (prev["lead_sum"] if prev else 0)
+        office_sum = snap["office_lead_sum"] - (prev["office_lead_sum"] if prev else 0)
         fte_weeks = snap["fte_weeks"] - (prev["fte_weeks"] if prev else 0)
         n_weeks = int(np.count_nonzero(m.calendar.year == year))
         with np.errstate(invalid="ignore", divide="ignore"):
             lead = np.where((completions > 0) & ~m.running, lead_sum / completions, np.nan)
+            office = np.where((completions > 0) & ~m.running, office_sum / completions, np.nan)
         frames.append(
             pd.DataFrame(
                 {
@@ -104,7 +107,7 @@ def agencies_table(m: FederalModel) -> pd.DataFrame:
                     "completions": completions,
                     "backlog_year_end": snap["backlog"],
                     "lead_time_weeks": lead,
-                    "office_lead_time_weeks": lead - outside,
+                    "office_lead_time_weeks": office,
                     "staff_fte": fte_weeks / n_weeks,
                 }
             )
@@ -150,7 +153,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
         "over_4w": sums["over_4w"] * app,
         "over_8w": sums["over_8w"] * app,
         "over_12w": sums["over_12w"] * app,
-        "outside_lead": sums["completions"] * app * outside,
+        "office_lead_app": sums["office_lead_sum"] * app,
         "outside_stock": sums["arrivals"] * app * outside / n_weeks,
         "fte_mean": sums["staff_fte"] / n_weeks,
         "used_minutes": used_minutes,
@@ -174,8 +177,7 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
                 "backlog_cases": agg["backlog_app"],
                 "overdue_reviews_cases": agg["overdue"],
                 "lead_time_weeks": agg["lead_sum_app"] / agg["completions_app"],
-                "office_lead_time_weeks": (agg["lead_sum_app"] - agg["outside_lead"])
-                / agg["completions_app"],
+                "office_lead_time_weeks": agg["office_lead_app"] / agg["completions_app"],
                 "waiting_outside_cases": agg["outside_stock"],
                 "share_cases_lead_over_4w": agg["over_4w"] / agg["completions_app"],
                 "share_cases_lead_over_8w": agg["over_8w"] / agg["completions_app"],
@@ -236,7 +238,7 @@ def lead_time_quantile(done: np.ndarray, office: np.ndarray, share: np.ndarray,
 
 def outside_by_group(m: FederalModel) -> tuple[np.ndarray, np.ndarray]:
     """Per (Land, level, service) group: its service's outside-wait share and mean."""
-    share, mean = m.service_outside
+    share, mean = m.service_outside[:2]
     index = {sid: i for i, sid in enumerate(m.routing.services)}
     rows = np.asarray([index[sid] for sid in m.routing.groups["service_id"]], dtype=np.int64)
     return share[rows], mean[rows]
@@ -249,10 +251,16 @@ def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,
     :func:`lead_time_quantile`, bisected for all years and both quantiles at once."""
     w = m.weekly
     done = w[:, F["completions"]]
-    share, mean = outside_by_group(m)
+    share, _ = outside_by_group(m)
     with np.errstate(invalid="ignore", divide="ignore"):
-        office = np.where(done > 0, w[:, F["lead_sum"]] / np.where(done > 0, done, 1.0)
-                          - share * mean, 0.0)  # fmt: skip
+        safe = np.where(done > 0, done, 1.0)
+        office = np.where(done > 0, w[:, F["office_lead_sum"]] / safe, 0.0)
+        # the outside wait of those that wait outside, with their returns' waits at the office
+        # (lead - office = share x mean per decided application; model.kernel.advance_block)
+        beyond = np.where(done > 0, w[:, F["lead_sum"]] / safe, 0.0) - office
+        # (a group-week without decisions has none to spread: mean 0)
+        mean = np.where((done > 0) & (share > 0), beyond / np.where(share > 0, share, 1.0),
+                        0.0)  # fmt: skip
     running = _group_running(m)
     n_years = len(uniq_years)
     probs = np.array([p for _, p in QUANTILES])[:, None]  # (quantiles, 1)
@@ -263,16 +271,20 @@ def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,
         mask = mask & ~running
         if not mask.any():
             continue
-        s, mu = share[mask], mean[mask]
-        staged = (s > 0) & (mu > 0)
-        mu_safe = np.where(staged, mu, 1.0)
+        s = share[mask]
         c = np.zeros((n_years, int(np.bincount(year_idx).max()), int(mask.sum())))
         q = np.zeros_like(c)
+        mu = np.zeros_like(c)
         for yi in range(n_years):  # pad years to the same number of weeks (with no cases)
             wk = np.flatnonzero(year_idx == yi)
             c[yi, : len(wk)], q[yi, : len(wk)] = done[wk][:, mask], office[wk][:, mask]
+            mu[yi, : len(wk)] = mean[wk][:, mask]
+        staged = (s > 0) & (mu > 0)
+        mu_safe = np.where(staged, mu, 1.0)
         total = c.sum(axis=(1, 2))  # (years,)
-        reach = mu[staged].max() * np.log(1.0 / (1.0 - probs.max())) if staged.any() else 0.0
+        # each year's search interval from that year's values only, so that a year's quantile
+        # does not depend on later years (common random numbers across scenarios)
+        reach = np.where(staged, mu, 0.0).max(axis=(1, 2)) * np.log(1.0 / (1.0 - probs.max()))
         lo = np.zeros((len(QUANTILES), n_years))
         hi = np.broadcast_to(q.max(axis=(1, 2)) + reach + 1e-9, lo.shape).copy()
         for _ in range(BISECTIONS):

@@ -13,6 +13,9 @@ once. Per service, ``model/data/case_stages.csv`` gives
   ``applicant_response_weeks`` (a scenario parameter, the same for every service),
 - ``consult_share`` and ``consult_weeks``: the share that needs another agency's statement and
   its mean duration,
+- ``file_based``: 1 if the office decides on a file after intake (it then holds a standing
+  stock of open cases, ``initial_office_stock_weeks`` of intake on 1.1.2023), 0 if the case
+  is decided while the citizen is at the counter, by a register extract or automatically,
 
 each with a source or the reason of the assumption, and a range.
 
@@ -41,9 +44,10 @@ STAGES_FILE = "case_stages.csv"
 COLUMNS: tuple[str, ...] = (
     "service_id", "incomplete_share", "incomplete_low", "incomplete_high", "request_rounds",
     "rounds_low", "rounds_high", "consult_share", "consult_weeks", "consult_weeks_low",
-    "consult_weeks_high", "source",
+    "consult_weeks_high", "file_based", "source",
 )  # fmt: skip
 SHARES = ("incomplete_share", "incomplete_low", "incomplete_high", "consult_share")
+FLAGS = ("file_based",)
 RANGES = (
     ("incomplete_share", "incomplete_low", "incomplete_high"),
     ("request_rounds", "rounds_low", "rounds_high"),
@@ -59,12 +63,15 @@ class CaseStages:
 
     def outside_waits(
         self, service_ids: list[str] | tuple[str, ...], response_weeks: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per service: the share ``s`` of applications that wait outside the office and the
-        mean outside wait ``m`` (weeks) of those that do; services not in the table (running
-        cases, services a test makes up) wait nowhere (``s = m = 0``)."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per service: the share ``s`` of applications that wait outside the office, the
+        mean outside wait ``m`` (weeks) of those that do, and the mean number ``r`` of times
+        an application's file comes back to the office (each answered request, each
+        statement: ``incomplete_share x request_rounds + consult_share``); services not in the
+        table (running cases, services a test makes up) wait nowhere (``s = m = r = 0``)."""
         share = np.zeros(len(service_ids))
         mean = np.zeros(len(service_ids))
+        returns = np.zeros(len(service_ids))
         t = self.table
         for i, sid in enumerate(service_ids):
             if sid not in t.index:
@@ -75,7 +82,19 @@ class CaseStages:
             total = inc * rounds * response_weeks + con * weeks
             if s > 0.0 and total > 0.0:
                 share[i], mean[i] = s, total / s
-        return share, mean
+                returns[i] = inc * rounds + con
+        return share, mean, returns
+
+    def office_stock_weeks(
+        self, service_ids: list[str] | tuple[str, ...], weeks: float
+    ) -> np.ndarray:
+        """Per service: the open cases at an office on 1.1.2023 in weeks of its expected
+        intake (``initial_office_stock_weeks``) for services decided on a file after intake
+        (``file_based = 1``); 0 for the others (decided while the citizen is at the counter,
+        register extracts, automated decisions) and for services not in the table."""
+        t = self.table
+        return np.array([weeks * float(t.at[sid, "file_based"]) if sid in t.index else 0.0
+                         for sid in service_ids])  # fmt: skip
 
 
 def build_stages(raw: pd.DataFrame, services: pd.DataFrame) -> CaseStages:
@@ -102,9 +121,12 @@ def build_stages(raw: pd.DataFrame, services: pd.DataFrame) -> CaseStages:
     for col in COLUMNS[1:-1]:
         values = pd.to_numeric(t[col], errors="coerce")
         bad = values.isna() | (values < 0) | (values > 1 if col in SHARES else False)
+        if col in FLAGS:
+            bad = ~values.isin([0, 1])
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            allowed = "a share in [0, 1]" if col in SHARES else "a number >= 0"
+            allowed = ("a share in [0, 1]" if col in SHARES else "0 or 1" if col in FLAGS
+                       else "a number >= 0")  # fmt: skip
             raise CatalogueError(f"{name} row {row}: column {col!r} is "
                                  f"'{t[col].iloc[row - 2]}'; allowed: {allowed}")  # fmt: skip
         t[col] = values.astype(np.float64)

@@ -45,7 +45,7 @@ def test_duplicate_names_rejected():
 def test_check_value():
     util = REGISTRY["utilisation_2023"]
     assert util.check_value(0.9) is None
-    assert "between" in util.check_value(1.5)
+    assert "between" in util.check_value(1.6)
     assert "number" in util.check_value("high")
     assert "number" in util.check_value(True)
     assert "constant" in REGISTRY["fte_hours_per_year"].check_value(1700)

@@ -100,8 +100,8 @@ BAD_CASES = {
         "key 'parameters.utilisation_2023': must be a number",
     ),
     "out_of_range": (
-        "[parameters]\nutilisation_2023 = 1.5\n",
-        "key 'parameters.utilisation_2023': must lie between 0.5 and 0.999",
+        "[parameters]\nutilisation_2023 = 1.6\n",
+        "key 'parameters.utilisation_2023': must lie between 0.5 and 1.5",
     ),
     "bad_choice": (
         '[parameters]\ngranularity = "kreis"\n',
