@@ -30,6 +30,7 @@ from numba import njit
 
 from model.demography import AGE_GROUPS
 from model.geography import load_projections, load_staff_tables
+from model.parameters import REGISTRY
 from model.streams import make_stream
 
 MIN_AGE, MAX_AGE = 18, 67
@@ -64,6 +65,13 @@ EAST_LANDS: tuple[str, ...] = ("12", "13", "14", "15", "16")
 """The eastern Flächenländer (for the optional regional age shift)."""
 CALIBRATION_YEARS = (2023, 2024)
 """Destatis 74111-0001 headcount change (30.6. to 30.6.) the first model year reproduces."""
+REFERENCE_LEVERS: dict[str, float] = {
+    name: float(REGISTRY[name].default)
+    for name in ("public_employment_attractiveness", "budget_growth", "retirement_age_shift")
+}
+"""The labour-market levers at which the recruitment share and level attractiveness are fitted
+(their registry defaults, the status quo the 2023-24 observations come from); a scenario's
+values then act as changes from there (:meth:`Workforce._calibrate`)."""
 SHARE_55PLUS_2023 = 0.269
 """Share of public staff aged 55+ in 2023: 1.326 of 5.096 million (dbb Monitor öffentlicher
 Dienst 2023; FACTS.md A.2). Fixes the spread of the initial age distributions."""
@@ -92,6 +100,7 @@ class StaffSettings:
     training_productivity: float  # learning_training_productivity
     productivity_growth: float
     age_shift_east: float  # staff_age_shift_east
+    retirement_age_shift: float = 0.0  # already in the two retirement ages above
 
     @classmethod
     def from_parameters(cls, p: dict) -> StaffSettings:
@@ -118,6 +127,7 @@ class StaffSettings:
             training_productivity=float(p["learning_training_productivity"]),
             productivity_growth=float(p["productivity_growth"]),
             age_shift_east=float(p["staff_age_shift_east"]),
+            retirement_age_shift=shift,
         )
 
 
@@ -471,11 +481,12 @@ class Workforce:
             size[m] = (np.maximum(pop[m], 1.0) / max(med, 1.0)) ** s.size_elasticity
         self.size_attr = size
         self.beamte_share = np.array([s.beamte_share[lv] for lv in DESTATIS_LEVELS])
-        self.hazard = np.stack([
-            np.stack([retirement_hazard(s.retirement_age_employees, s.retirement_age_sd),
-                      retirement_hazard(s.retirement_age_beamte[lv], s.retirement_age_sd)])
-            for lv in DESTATIS_LEVELS
-        ])  # (level, status, age)  # fmt: skip
+        self.hazard = self._hazards(0.0)  # (level, status, age)
+        # the calibration's retirements: at the lever retirement_age_shift's default
+        # and the initial staff's ages (the staff of 2023 are as observed, whatever the lever)
+        back = REFERENCE_LEVERS["retirement_age_shift"] - s.retirement_age_shift
+        self.hazard_ref = self._hazards(back)
+        self.q_retire_ref = (1.0 - (1.0 - self.hazard_ref) ** 0.25).ravel()
         self.leave_rate = np.array([s.leaver_rate_employees, s.leaver_rate_beamte])
         # quarterly probabilities, flattened by (level, status, age) for one gather per step
         self.q_retire = (1.0 - (1.0 - self.hazard) ** 0.25).ravel()
@@ -500,8 +511,9 @@ class Workforce:
         age = np.empty(len(agency), dtype=np.int64)
         # one spread for all: fitted on the all-levels mean with a mixed survival (a third
         # Beamte, roughly the national status mix of FACTS.md A.1)
-        mix = survival(1.0 - (1.0 - self.hazard[:, 0].mean(axis=0)) ** (2 / 3)
-                       * (1.0 - self.hazard[:, 1].mean(axis=0)) ** (1 / 3))  # fmt: skip
+        ref = self.hazard_ref
+        mix = survival(1.0 - (1.0 - ref[:, 0].mean(axis=0)) ** (2 / 3)
+                       * (1.0 - ref[:, 1].mean(axis=0)) ** (1 / 3))  # fmt: skip
         kappa = age_concentration(tuple(np.round(mix, 12)))
         means = mean_age_table()
         east = np.zeros(self.n, bool)
@@ -514,7 +526,7 @@ class Workforce:
                     if m.any():
                         mean = means[(lv, status)] - INITIAL_AGE_OFFSET
                         mean += s.age_shift_east if is_east else 0.0
-                        pmf = age_pmf(mean, kappa, survival(self.hazard[li, int(st)]))
+                        pmf = age_pmf(mean, kappa, survival(ref[li, int(st)]))
                         age[m] = rng.choice(AGES, size=int(m.sum()), p=pmf)
         self._agency, self._age, self._beamte = agency, age, beamte
         self._hired = np.full(len(agency), -1e9)
@@ -556,17 +568,19 @@ class Workforce:
         self._hired[lo:hi] = hired
         self.n_persons = hi
 
-    def _posts(self, yi: int) -> np.ndarray:
+    def _posts(self, yi: int, reference: bool = False) -> np.ndarray:
         """Budgeted posts per agency in model year ``yi`` (whole posts): initial persons x
         (1 + vacancy rate) x the agency's workload index x (1 + budget growth)^years, and from
         the second model year on x (1 + the observed headcount change of its Destatis level in
         :data:`CALIBRATION_YEARS`), the post growth that came with that change (vacancies did
         not fall while headcount rose: dbb counts 551,500 unfilled posts in 2023 and 572,900
-        in 2024)."""
+        in 2024). ``reference``: at the lever ``budget_growth``'s default (the calibration's
+        world, :meth:`_calibrate`)."""
         s = self.settings
+        growth = REFERENCE_LEVERS["budget_growth"] if reference else s.budget_growth
         step = np.where(yi >= 1, 1.0 + self.level_growth[self.dlevel], 1.0)
         budget = (self.post_base * self.post_open * (1.0 + s.vacancy_rate_2023)
-                  * self.workload[yi] * (1.0 + s.budget_growth) ** yi * step)  # fmt: skip
+                  * self.workload[yi] * (1.0 + growth) ** yi * step)  # fmt: skip
         return np.rint(budget).astype(np.int64)
 
     def open_posts(self, agencies: np.ndarray, t: int) -> None:
@@ -586,24 +600,41 @@ class Workforce:
             self.post_base[a] += max(1, round(extra / per_head))
         self.posts = self._posts(int(self.year_of_week[t]))
 
-    def _exit_probability(self, older: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def _hazards(self, shift: float) -> np.ndarray:
+        """Yearly retirement hazards (level, status, age) with the retirement ages moved by
+        ``shift`` years beyond the scenario's."""
+        s = self.settings
+        return np.stack([
+            np.stack([retirement_hazard(s.retirement_age_employees + shift, s.retirement_age_sd),
+                      retirement_hazard(s.retirement_age_beamte[lv] + shift,
+                                        s.retirement_age_sd)])
+            for lv in DESTATIS_LEVELS
+        ])  # fmt: skip
+
+    def _exit_probability(self, older: int = 0,
+                          reference: bool = False) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Quarterly probabilities of retiring and of leaving otherwise, per person (as if
-        everyone were ``older`` years older)."""
+        everyone were ``older`` years older; ``reference``: at the default retirement ages,
+        for :meth:`_calibrate`)."""
         cell = (self.dlevel[self.p_agency] * 2 + self.p_beamte) * len(AGES)
         cell += np.minimum(self.p_age + older, MAX_AGE) - MIN_AGE
-        return self.q_retire[cell], self.q_leave[self.p_beamte.view(np.int8)]
+        q_retire = self.q_retire_ref if reference else self.q_retire
+        return q_retire[cell], self.q_leave[self.p_beamte.view(np.int8)]
 
     def _claims(self, vac: np.ndarray) -> np.ndarray:
         return vac * self.level_attr[self.dlevel] * self.size_attr
 
-    def _expected_hires(self, vac: np.ndarray, yi: int, share: float) -> np.ndarray:
+    def _expected_hires(self, vac: np.ndarray, yi: int, share: float,
+                        attractiveness: float | None = None) -> np.ndarray:  # fmt: skip
         """Expected hires per agency in one quarter (continuous), capped at the vacancies.
 
         Per Land: hires = (applicants)^eta x (vacancies)^(1-eta) / 4, at most the vacancies,
         shared by claims (vacancies x attractiveness); remote agencies' vacancies and claims
-        count in every Land in proportion to its working-age population.
+        count in every Land in proportion to its working-age population. ``attractiveness``:
+        instead of the scenario's ``public_employment_attractiveness``.
         """
         s = self.settings
+        attr = s.attractiveness if attractiveness is None else attractiveness
         eta = s.matching_elasticity
         wap = self.wap[:, yi]
         w = wap / wap.sum()
@@ -613,7 +644,7 @@ class Workforce:
         nl = self.n_lands
         vac_l = np.bincount(lidx, vac[local], minlength=nl) + w * vac[self.remote].sum()
         claim_l = np.bincount(lidx, claims[local], minlength=nl) + w * claims[self.remote].sum()
-        applicants = share * s.attractiveness * wap
+        applicants = share * attr * wap
         hires_l = np.minimum(vac_l, applicants**eta * vac_l ** (1.0 - eta) / 4.0)
         out = np.zeros(self.n)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -628,21 +659,28 @@ class Workforce:
         74111-0001 (:data:`CALIBRATION_YEARS`): a deterministic expected-value pass over the
         first six quarters: initial persons leave with their own quarterly hazards (so the
         oldest leave first; one year older from 1 January 2024), hires with the leaver rate of
-        their status mix."""
+        their status mix.
+
+        The fit is made at the labour-market levers' defaults (:data:`REFERENCE_LEVERS`: the
+        world the observed 2023-24 figures come from), not at the scenario's values, so that a
+        lever stays a change from the observed labour market: ``public_employment_
+        attractiveness = 0.8`` means 20 % fewer applicants than observed, not a refit share
+        that gives the observed headcount anyway (issue 17)."""
         heads0 = self.heads0.astype(np.float64)
-        p_ret, p_leave = self._exit_probability()
+        p_ret, p_leave = self._exit_probability(reference=True)
         p_exit = p_ret + (1.0 - p_ret) * p_leave  # per quarter
         b = self.beamte_share[self.dlevel]
         hire_exit = 1.0 - (1.0 - (b * self.leave_rate[1] + (1 - b) * self.leave_rate[0])) ** 0.25
         # ... and one year older from the fifth quarter on (1 January 2024)
-        r2, l2 = self._exit_probability(older=1)
+        r2, l2 = self._exit_probability(older=1, reference=True)
         p_exit2 = r2 + (1.0 - r2) * l2
         alive4 = (1.0 - p_exit) ** 4
         initial_exits = [np.bincount(self.p_agency, p_exit * (1.0 - p_exit) ** q if q < 4
                                      else alive4 * p_exit2 * (1.0 - p_exit2) ** (q - 4),
                                      minlength=self.n) for q in range(6)]  # fmt: skip
         nl = len(DESTATIS_LEVELS)
-        posts = [self._posts(0), self._posts(min(1, self.n_years - 1))]
+        posts = [self._posts(0, reference=True),
+                 self._posts(min(1, self.n_years - 1), reference=True)]
         share, attr = 1e-3, np.ones(nl)
         for _ in range(100):
             self.level_attr = attr
@@ -655,7 +693,8 @@ class Workforce:
                 hired -= hired * hire_exit
                 heads = heads - exits
                 vac = np.maximum(posts[q // 4] - heads, 0.0)
-                hires = self._expected_hires(vac, 0, share)
+                hires = self._expected_hires(vac, 0, share,
+                                             REFERENCE_LEVERS["public_employment_attractiveness"])
                 heads, hired = heads + hires, hired + hires
                 if q >= 2:
                     hires_l += np.bincount(self.dlevel, hires, minlength=nl)

@@ -20,6 +20,7 @@ from model.staffing import (
     DESTATIS_LEVELS,
     INITIAL_AGE_OFFSET,
     MAX_AGE,
+    REFERENCE_LEVERS,
     StaffSettings,
     Workforce,
     age_concentration,
@@ -333,3 +334,72 @@ def test_exit_pass_equals_the_array_form():
                         (w._hired, hired)):  # fmt: skip
         np.testing.assert_array_equal(got[:kept], before[keep])
     np.testing.assert_array_equal(recent[:n_recent], np.flatnonzero(hired[keep] > 120.0))
+
+
+# --- the labour-market lever acts (issue 17, item 1) ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def attractiveness_pair():
+    """The baseline 2023-27 (verwaltung, seed 0) at public_employment_attractiveness 1.0 (the
+    default, at which the start-up calibration is made) and 0.8."""
+    import dataclasses
+    import datetime as dt
+
+    from model.results import kpi_table
+
+    sc = dataclasses.replace(load_scenario("scenarios/baseline.toml"), end=dt.date(2027, 12, 26))
+    out = {"fit": {}}
+    for value in (1.0, 0.8):
+        m = FederalModel(sc.with_parameters(public_employment_attractiveness=value), seed=0)
+        wf = m.workforce
+        out["fit"][value] = (wf.recruitment_share, wf.level_attr.copy(), wf.applicants(0))
+        k = kpi_table(m.run())
+        k = k[(k["service_id"] == "all") & (k["level"] == "all")]
+        out[value] = k.pivot_table(index="year", columns="kpi", values="value")
+    return out
+
+
+def test_calibration_is_made_at_the_levers_defaults(attractiveness_pair):
+    """The recruitment share and level attractiveness are fitted at the reference
+    attractiveness (REFERENCE_LEVERS), so the scenario's lever is not refitted away: both runs
+    share the fit, and their applicants differ by the lever's factor (before issue 17, 0.8
+    gave results identical to the baseline)."""
+    base, low = attractiveness_pair["fit"][1.0], attractiveness_pair["fit"][0.8]
+    assert REFERENCE_LEVERS["public_employment_attractiveness"] == 1.0
+    assert base[0] == low[0] > 0
+    np.testing.assert_array_equal(base[1], low[1])
+    np.testing.assert_allclose(low[2], 0.8 * base[2], rtol=1e-12)
+
+
+def test_lower_attractiveness_means_fewer_hires_more_vacancies_longer_waits(
+        attractiveness_pair):  # fmt: skip
+    base, low = attractiveness_pair[1.0], attractiveness_pair[0.8]
+    # fewer applicants: fewer hires while posts are open, so more posts stay unfilled
+    assert low["hires_persons"].loc[2023:2025].sum() < 0.95 * base["hires_persons"].loc[
+        2023:2025].sum()
+    assert (low["unfilled_posts_fte"] > base["unfilled_posts_fte"]).all()
+    assert (low["staff_fte"].loc[2024:] < base["staff_fte"].loc[2024:]).all()
+    # fewer staff: longer office times and lead times, a larger backlog, lower personnel cost
+    assert (low["office_lead_time_weeks"].loc[2024:]
+            > base["office_lead_time_weeks"].loc[2024:]).all()  # fmt: skip
+    assert (low["lead_time_weeks"].loc[2025:] > base["lead_time_weeks"].loc[2025:]).all()
+    assert (low["backlog_cases"].loc[2024:] > base["backlog_cases"].loc[2024:]).all()
+    assert (low["cost_personnel_eur"].loc[2024:] < base["cost_personnel_eur"].loc[2024:]).all()
+
+
+def test_retirement_age_lever_keeps_the_2023_staff_and_the_fit():
+    """A later retirement age is a change from the observed labour market too: the initial
+    staff (drawn with the default retirement ages) and the fitted recruitment share stay;
+    only the exits from 2023 on change."""
+    sc = load_scenario("scenarios/baseline.toml")
+    base = FederalModel(sc, seed=0).workforce
+    later = FederalModel(sc.with_parameters(retirement_age_shift=2.0), seed=0).workforce
+    np.testing.assert_array_equal(base.p_age, later.p_age)
+    np.testing.assert_array_equal(base.p_beamte, later.p_beamte)
+    # (equal up to rounding: the default ages are the scenario's ages minus the shift)
+    assert later.recruitment_share == pytest.approx(base.recruitment_share, rel=1e-12)
+    np.testing.assert_allclose(base.level_attr, later.level_attr, rtol=1e-12)
+    p_base, _ = base._exit_probability()
+    p_later, _ = later._exit_probability()
+    assert p_later.sum() < 0.8 * p_base.sum()
