@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from cli import args as args_
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``batch`` and ``sensitivity`` sub-commands."""
@@ -22,11 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="validate the file and print the runs it defines; run nothing")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--serial", action="store_true", help="run in this process (debugging)")
-    where.add_argument("--workers", type=int, metavar="N",
+    where.add_argument("--workers", type=args_.positive_int, metavar="N",
                        help="local worker processes (default: every core)")
-    where.add_argument("--dask-local", type=int, metavar="N",
+    where.add_argument("--dask-local", type=args_.positive_int, metavar="N",
                        help="start a local Dask cluster with N workers")
-    where.add_argument("--dask", metavar="ADDRESS",
+    where.add_argument("--dask", metavar="ADDRESS", type=args_.dask_address,
                        help="use a running Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_batch)
@@ -39,9 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="year (repeat for several; default: the last simulated year)")
     p.add_argument("--scenario", action="append", metavar="NAME",
                    help="scenario name (repeat; default: every scenario of the batch)")
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (CI)")
+    p.add_argument("--resamples", type=args_.positive_int, default=1000,
+                   help="bootstrap resamples (CI)")
     p.add_argument("--conf-level", type=float, default=0.95, help="confidence level")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument("--seed", type=args_.seed, default=0, help="seed of the bootstrap")
     p.add_argument("--out", help="write the table to this .csv or .parquet file")
     p.set_defaults(func=cmd_sensitivity)
 

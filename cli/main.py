@@ -10,8 +10,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+from cli import args as args_
 from model.errors import FoedsimError
 
 if TYPE_CHECKING:
@@ -58,7 +59,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from model.scenario import load_scenario
 
     failed = 0
-    for f in _scenario_files(args.files):
+    files = _scenario_files(args.files)
+    if not files:
+        print(f"foedsim check: error: no scenario files in {', '.join(args.files)}; allowed: "
+              "TOML files or folders that hold them", file=sys.stderr)  # fmt: skip
+        return 2
+    for f in files:
         try:
             sc = load_scenario(f)
         except FoedsimError as exc:
@@ -213,9 +219,17 @@ def cmd_main(args: argparse.Namespace) -> int:
     return rc
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad argument gives one line (what is wrong and what is allowed, with the command's
+    help as the pointer) and exit code 2, not argparse's usage block (issue 19)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="foedsim",
         description="Agent-based simulation of Germany's federal administrative workload.",
     )
@@ -243,17 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and write Parquet tables + manifest.json")
     p.add_argument("scenario", help="scenario TOML file")
-    p.add_argument("--seed", type=int, default=0, help="seed of the named random streams")
+    p.add_argument("--seed", type=args_.seed, default=0,
+                   help="seed of the named random streams")
     p.add_argument("--out", help="run folder (default runs/SCENARIO-seedN)")
     p.add_argument("--tables", choices=("kpis", "aggregates", "full"), default="aggregates",
                    help="kpis; kpis+weekly; kpis+weekly+agencies")  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    p.add_argument("--threads", type=int, default=2, help="threads for drawing arrivals")
+    p.add_argument("--threads", type=args_.positive_int, default=2,
+                   help="threads for drawing arrivals")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("des", help="simulate one office case by case (discrete-event model)")
     p.add_argument("file", help="office description TOML file (see docs/DES.md)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the named random streams")
+    p.add_argument("--seed", type=args_.seed, default=0,
+                   help="seed of the named random streams")
     p.add_argument("--out", help="folder for cases.parquet and weekly.parquet (optional)")
     p.set_defaults(func=cmd_des)
 

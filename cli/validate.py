@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli import args as args_
+
 DEFAULT_FACTS = "validation/facts.toml"
 
 
@@ -22,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--facts", nargs="+", default=[DEFAULT_FACTS], metavar="FILE",
                    help=f"facts files (default {DEFAULT_FACTS}, relative to the current "
                    "folder: run from the repository's root)")  # fmt: skip
-    p.add_argument("--seed", type=int, help="run every fact with this seed (default: its own)")
-    p.add_argument("--seeds", type=int, nargs="+", metavar="N",
+    p.add_argument("--seed", type=args_.seed,
+                   help="run every fact with this seed (default: its own)")
+    p.add_argument("--seeds", type=args_.seed, nargs="+", metavar="N",
                    help="instead of judging, run these seeds and print each fact's spread "
                    "(mean, sd, min, max, 3 x sd) to set tolerances")  # fmt: skip
     p.set_defaults(func=cmd_validate)
