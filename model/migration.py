@@ -379,6 +379,7 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
                 if len(closed):
                     m.workforce.open_posts(closed, t)
         set_minutes(m, rt)
+        _hold_until_ready(m, rt, t, weeks)
         if m.workforce is not None and _last_step_of_year(m, t, q):
             # the staff needed follow the minutes per case (recorded at the year's last step)
             ref = rt.minutes0 * np.where(rt.mode == 2, rt.central_factor, 1.0)
@@ -407,6 +408,42 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
         rt.record(m, t, factor, year_end=_last_step_of_year(m, t, q))
     m.staff_factor[:] = factor
     m._apply_staff()
+
+
+def _hold_until_ready(m, rt: ExecutionRuntime, t: int, weeks: int) -> None:
+    """A central platform decides nothing until ``platform_it_ready_weeks`` after it first has
+    work: its first wave of joining agencies, or for a one-off programme (no recurring volume)
+    the programme's first week after that (its procedure is built for it). Until then its
+    pair's capacity per FTE is 0 in the quarter steps, and a dated event restores it in the
+    week the procedure is ready. Cases redirected to it and the open cases handed over wait
+    meanwhile; its staff (and an existing office's fungible staff drawn to its backlog) are
+    idle. Decentral offices work a programme with the procedures they have (a named
+    asymmetry, docs/EXECUTION.md)."""
+    lag = int(float(m.scenario.parameters["platform_it_ready_weeks"]))
+    if lag <= 0:
+        return
+    for ms in rt.moves:
+        if ms.move.mode not in CENTRAL or ms.target < 0 or ms.joined == 0:
+            continue
+        first = int(ms.join_week[: ms.joined].min())
+        s = int(m.pair_service[ms.target])
+        if m.demand.annual_volume[s] <= 0:  # a programme: from its first week on the platform
+            weeks_on = np.flatnonzero(m.demand.shock_weekly[s, max(first, 0):] > 0)
+            if not len(weeks_on):
+                continue
+            first = max(first, 0) + int(weeks_on[0])
+        ready = first + lag
+        if t >= ready:
+            continue
+        tg = ms.target
+        m.capacity_per_fte[tg] = 0.0
+        if ready < t + weeks:  # ready before the next quarter step: restore it then
+
+            def restore(tg=tg) -> None:
+                if m.minutes[tg] > 0:
+                    m.capacity_per_fte[tg] = m.fte_minutes_week * m.productivity / m.minutes[tg]
+
+            m.schedule(ready, f"IT ready {ms.move.service_id}", restore)
 
 
 def _last_step_of_year(m, t: int, q: int) -> bool:

@@ -171,8 +171,10 @@ def test_cases_are_conserved_with_handover():
 
 
 def test_under_overload_the_pooled_platform_completes_at_least_as_much():
+    # pooling alone (queueing theory): the platform's IT is ready from its first wave here;
+    # the readiness lag is tested below (test_platform_takes_applications_but_decides_none...)
     dec = kfz(None, utilisation_2023=0.99, volume_scale=1.05)
-    cen = kfz("central_bund", utilisation_2023=0.99, volume_scale=1.05)
+    cen = kfz("central_bund", utilisation_2023=0.99, volume_scale=1.05, platform_it_ready_weeks=0)
     assert cen.cum_completions.sum() >= dec.cum_completions.sum()
 
 
@@ -253,3 +255,54 @@ def test_a_lever_from_2030_leaves_every_output_before_2030_unchanged():
     np.testing.assert_allclose(same["value_b"], same["value_a"], rtol=1e-12, atol=1e-9)
     after = a[a["year"] == 2030].merge(b[b["year"] == 2030], on=key, suffixes=("_a", "_b"))
     assert not np.allclose(after["value_a"], after["value_b"])  # the lever acts from 2030
+
+
+# --- a platform decides nothing until its IT is ready (issue 17, item 3) ----------------------
+
+
+@pytest.fixture(scope="module")
+def crisis_platform_weeks():
+    """Weekly national arrivals and completions of the crisis platforms (crisis_central, to
+    mid-2027, seed 0) for platform_it_ready_weeks 0 and 8, and the programme's first week."""
+    from model.results import weekly_table
+
+    sc = dataclasses.replace(load_scenario(SCENARIOS / "crisis_central.toml"),
+                             end=dt.date(2027, 7, 4))  # fmt: skip
+    out = {}
+    for lag in (0, 8):
+        m = FederalModel(sc.with_parameters(platform_it_ready_weeks=lag), seed=0).run()
+        w = weekly_table(m)
+        w = w[w["service_id"] == "epp200"].groupby("week")[["arrivals", "completions",
+                                                            "backlog"]].sum()  # fmt: skip
+        out[lag] = w
+    first = out[0].index[out[0]["arrivals"] > 0][0]
+    return out, first
+
+
+def test_platform_takes_applications_but_decides_none_until_ready(crisis_platform_weeks):
+    out, first = crisis_platform_weeks
+    ready, at_once = out[8], out[0]
+    weeks = list(ready.index)
+    i = weeks.index(first)
+    # the same applications arrive (common random numbers), from the programme's first week
+    np.testing.assert_array_equal(ready["arrivals"], at_once["arrivals"])
+    # without a lag the platform decides from its first week; with 8 weeks, nothing until then
+    assert at_once["completions"].iloc[i:i + 2].sum() > 0
+    assert ready["completions"].iloc[i:i + 8].sum() == 0
+    assert ready["completions"].iloc[i + 8] > 0
+    # the waiting applications are decided later, not lost: arrivals = decided + waiting
+    for w in (ready, at_once):
+        assert w["arrivals"].sum() == w["completions"].sum() + w["backlog"].iloc[-1]
+    assert ready["backlog"].iloc[i + 7] > 0.9 * ready["arrivals"].iloc[i:i + 8].sum()
+
+
+def test_readiness_lag_lengthens_the_crisis_lead_time():
+    sc = dataclasses.replace(load_scenario(SCENARIOS / "crisis_central.toml"),
+                             end=dt.date(2027, 12, 26))  # fmt: skip
+    lead = {}
+    for lag in (0, 8):
+        k = kpi_table(FederalModel(sc.with_parameters(platform_it_ready_weeks=lag), seed=0).run())
+        row = k[(k["kpi"] == "lead_time_weeks") & (k["level"] == "all")
+                & (k["service_id"] == "epp200") & (k["year"] == 2027)]  # fmt: skip
+        lead[lag] = float(row["value"].iloc[0])
+    assert lead[8] > lead[0] + 4.0, lead
