@@ -268,6 +268,8 @@ class FederalModel(mesa.Model):
         self.execution: ExecutionRuntime | None = None
         if moves is not None:
             self.execution = setup_execution(self, catalogue, moves, util)
+            if p["case_path"] == "stages":
+                self._remote_requests(catalogue)
         self.workforce: Workforce | None = None
         if p["staff_model"] == "dynamic":
             self.workforce = self._make_workforce()
@@ -290,6 +292,25 @@ class FederalModel(mesa.Model):
             self._warm_up(warmup_weeks)
         if office_stock is not None:
             self._seed_office_stock(np.asarray(office_stock, dtype=np.float64))
+
+    def _remote_requests(self, catalogue) -> None:
+        """Central platforms ask applicants more often for what a local office knows: their
+        request rounds are x (1 + ``remote_request_extra`` x the service's local_knowledge
+        score); the pairs' outside waits and returns follow (:mod:`model.stages`)."""
+        extra = float(self.scenario.parameters["remote_request_extra"])
+        targets = np.unique([ms.target for ms in self.execution.moves
+                             if ms.move.mode in ("central_land", "central_bund")
+                             and ms.target >= 0])  # fmt: skip
+        if extra <= 0.0 or not len(targets):
+            return
+        local = catalogue.services.set_index("service_id")["local_knowledge"].astype(float)
+        sids = [self.routing.services[s] for s in self.pair_service[targets]]
+        factor = 1.0 + extra * local.reindex(sids).fillna(0.0).to_numpy()
+        share, mean, returns = load_stages().outside_waits(
+            sids, float(self.scenario.parameters["applicant_response_weeks"]), factor)
+        self.outside_share[targets] = share
+        self.outside_mean[targets] = mean
+        self.outside_returns[targets] = returns
 
     def _seed_office_stock(self, weeks_per_service: np.ndarray) -> None:
         """Open cases on 1.1.2023: each pair holds at least ``weeks`` x its expected weekly

@@ -237,11 +237,14 @@ def lead_time_quantile(done: np.ndarray, office: np.ndarray, share: np.ndarray,
 
 
 def outside_by_group(m: FederalModel) -> tuple[np.ndarray, np.ndarray]:
-    """Per (Land, level, service) group: its service's outside-wait share and mean."""
-    share, mean = m.service_outside[:2]
-    index = {sid: i for i, sid in enumerate(m.routing.services)}
-    rows = np.asarray([index[sid] for sid in m.routing.groups["service_id"]], dtype=np.int64)
-    return share[rows], mean[rows]
+    """Per (Land, level, service) group: the outside-wait share and mean of its pairs (a
+    group's pairs share them: one service, one level; a central platform's differ from its
+    service's, ``remote_request_extra``); zero for a group without pairs."""
+    n = len(m.routing.groups)
+    share, mean = np.zeros(n), np.zeros(n)
+    share[m.pair_group] = m.outside_share
+    mean[m.pair_group] = m.outside_mean
+    return share, mean
 
 
 def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,

@@ -62,13 +62,18 @@ class CaseStages:
     table: pd.DataFrame
 
     def outside_waits(
-        self, service_ids: list[str] | tuple[str, ...], response_weeks: float
+        self, service_ids: list[str] | tuple[str, ...], response_weeks: float,
+        rounds_factor: np.ndarray | float = 1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per service: the share ``s`` of applications that wait outside the office, the
         mean outside wait ``m`` (weeks) of those that do, and the mean number ``r`` of times
         an application's file comes back to the office (each answered request, each
         statement: ``incomplete_share x request_rounds + consult_share``); services not in the
-        table (running cases, services a test makes up) wait nowhere (``s = m = r = 0``)."""
+        table (running cases, services a test makes up) wait nowhere (``s = m = r = 0``).
+        ``rounds_factor`` (per service or one number) multiplies the request rounds (a remote
+        office asks more often, ``remote_request_extra``)."""
+        factors = np.broadcast_to(np.asarray(rounds_factor, dtype=np.float64),
+                                  (len(service_ids),))  # fmt: skip
         share = np.zeros(len(service_ids))
         mean = np.zeros(len(service_ids))
         returns = np.zeros(len(service_ids))
@@ -76,7 +81,7 @@ class CaseStages:
         for i, sid in enumerate(service_ids):
             if sid not in t.index:
                 continue
-            inc, rounds = t.at[sid, "incomplete_share"], t.at[sid, "request_rounds"]
+            inc, rounds = t.at[sid, "incomplete_share"], t.at[sid, "request_rounds"] * factors[i]
             con, weeks = t.at[sid, "consult_share"], t.at[sid, "consult_weeks"]
             s = 1.0 - (1.0 - inc) * (1.0 - con)
             total = inc * rounds * response_weeks + con * weeks

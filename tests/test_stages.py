@@ -373,3 +373,34 @@ def test_wohngeld_plus_and_naturalisation_waves_are_visible(two_years):
     for kpi, factor in (("arrivals_cases", 1.3), ("backlog_cases", 3.0)):
         assert (national_kpi(kpis, kpi, "einbuergerung", 2024)
                 > factor * national_kpi(kpis, kpi, "einbuergerung", 2023)), kpi  # fmt: skip
+
+
+def test_central_platforms_ask_applicants_more_often():
+    """remote_request_extra: a central platform's request rounds are x (1 + extra x the
+    service's local_knowledge); its outside wait and returns grow by hand, the decentral
+    pairs' stay the service's (issue 17, item 3)."""
+    sc = load_scenario("scenarios/central_land.toml").with_parameters(remote_request_extra=1.5)
+    m = FederalModel(sc, seed=0)
+    services = load_catalogue().services.set_index("service_id")
+    table = load_stages().table
+    targets = np.unique([ms.target for ms in m.execution.moves if ms.target >= 0])
+    assert len(targets) > 0
+    response = float(sc.parameters["applicant_response_weeks"])
+    checked = 0
+    for tg in targets:
+        sid = m.routing.services[m.pair_service[tg]]
+        if sid not in table.index or table.at[sid, "incomplete_share"] == 0:
+            continue
+        row, local = table.loc[sid], float(services.at[sid, "local_knowledge"])
+        rounds = row["request_rounds"] * (1.0 + 1.5 * local)
+        wait = row["incomplete_share"] * rounds * response + row["consult_share"] * row[
+            "consult_weeks"]  # fmt: skip
+        assert m.outside_share[tg] * m.outside_mean[tg] == pytest.approx(wait, rel=1e-12)
+        assert m.outside_returns[tg] == pytest.approx(
+            row["incomplete_share"] * rounds + row["consult_share"], rel=1e-12)
+        # the service's decentral offices keep the table's rounds
+        same = (m.pair_service == m.pair_service[tg]) & ~np.isin(np.arange(m.n_pairs), targets)
+        s0, m0, _ = load_stages().outside_waits([sid], response)
+        np.testing.assert_allclose(m.outside_share[same] * m.outside_mean[same], (s0 * m0)[0])
+        checked += local > 0
+    assert checked > 0  # some moved service has local knowledge, so the test can fail
