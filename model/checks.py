@@ -103,8 +103,10 @@ def unknown(file: str, key: str, what: str, word: str, options: Iterable[str]) -
 
 
 def read_toml(path: Path, shown: str) -> dict[str, Any]:
+    """Read a TOML file (UTF-8; a byte-order mark, as some Windows editors write, is accepted)
+    or raise a one-line :class:`ScenarioError` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{shown}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -113,6 +115,10 @@ def read_toml(path: Path, shown: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{shown}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ScenarioError(f"{shown}: not valid TOML here: arrays or inline tables nested too "
+                            "deeply for the parser; allowed: the few levels the file formats "
+                            "use (docs/SCENARIOS.md)") from None  # fmt: skip
 
 
 def check_table(file: str, prefix: str, table: Any, keys: Mapping[str, Check]) -> dict[str, Any]:

@@ -221,3 +221,18 @@ def test_with_parameters_validates():
     assert sc.with_parameters(utilisation_2023=0.95).parameters["utilisation_2023"] == 0.95
     with pytest.raises(ScenarioError, match="must lie between"):
         sc.with_parameters(utilisation_2023=2.0)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    """Some Windows editors start UTF-8 files with a byte-order mark (issue 19, item 5)."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
+    assert load(path).parameters["utilisation_2023"] == 0.9
+
+
+def test_deeply_nested_toml_is_one_line_not_a_recursion_error(tmp_path):
+    path = write(tmp_path, "deep.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: ") and "nested too deeply" in msg
