@@ -9,6 +9,7 @@ from model import agencies as ag
 from model.catalogue import Catalogue
 from model.demand import Calendar, DemandSpec, shock_schedule, weekly_seasonality
 from model.demography import demand_index
+from model.errors import ScenarioError
 from model.events import load_events
 from model.execution import Move, resolve_moves
 from model.geography import Germany, municipal_units
@@ -27,6 +28,12 @@ def build_from_catalogue(
         if (bool(svc.at[sid, "baseline"]) or sid in shock_services(cat, scenario))
         and scenario.services.get(sid, {}).get("enabled", True)
     ]  # fmt: skip
+    if not active:
+        shown = scenario.files[-1] if scenario.files else scenario.name
+        raise ScenarioError(f"{shown}: key 'services': no enabled service has demand (the "
+                            "enabled ones are one-off programmes without a [shocks] entry); "
+                            "allowed: at least one recurring service enabled or one programme "
+                            "switched on")  # fmt: skip
     units = municipal_units(g, str(p["granularity"]))
     names = {sid: str(svc.at[sid, "name_de"]) for sid in active}
     moves = resolve_moves(scenario.files[-1] if scenario.files else scenario.name,

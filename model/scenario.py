@@ -300,6 +300,10 @@ def load_scenario(
         if not start <= shock["start"] <= end:
             within = f"must lie within the scenario ({start} to {end})"
             raise _err(top_file, f"shocks.{sid}.start", within)
+    services = merged.get("services", {})
+    if service_ids and all(services.get(s, {}).get("enabled", True) is False for s in service_ids):
+        raise _err(top_file, "services", "every service is disabled (enabled = false): the "
+                   "scenario has nothing to do; allowed: at least one enabled service")
     params = REGISTRY.defaults()
     params.update(merged.get("parameters", {}))
     if execution:
@@ -312,7 +316,7 @@ def load_scenario(
         start=start,
         end=end,
         parameters=params,
-        services=merged.get("services", {}),
+        services=services,
         shocks={k: {"scale": 1.0, **v} for k, v in merged.get("shocks", {}).items()},
         execution=execution,
     )

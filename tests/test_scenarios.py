@@ -236,3 +236,35 @@ def test_deeply_nested_toml_is_one_line_not_a_recursion_error(tmp_path):
         load(path)
     msg = str(info.value)
     assert "\n" not in msg and msg.startswith(f"{path}: ") and "nested too deeply" in msg
+
+
+def test_a_scenario_with_every_service_disabled_is_refused(tmp_path):
+    """Valid but empty (issue 19, item 3): check refuses it with one line."""
+    body = '[scenario]\nname = "empty"\n' + "".join(
+        f"[services.{sid}]\nenabled = false\n" for sid in SERVICES)
+    path = write(tmp_path, "empty.toml", body)
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: key 'services': every service is disabled"), msg
+    # one enabled service is enough
+    write(tmp_path, "one.toml", body.replace("enabled = false", "enabled = true", 1))
+    assert load(tmp_path / "one.toml").name == "empty"
+
+
+def test_only_a_programme_without_its_shock_is_refused_before_any_work(tmp_path):
+    """Enabled services exist but none has demand: the run stops before building anything."""
+    import csv
+
+    from model.engine import FederalModel
+
+    root = Path(__file__).resolve().parents[1]
+    with open(root / "model/data/services.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    body = ('[scenario]\nname = "nothing"\nend = 2023-12-31\n'
+            + "".join(f"[services.{r['service_id']}]\nenabled = false\n" for r in rows
+                      if r["service_id"] != "soforthilfe2020"))  # fmt: skip
+    path = write(tmp_path, "nothing.toml", body)
+    sc = load_scenario(path)
+    with pytest.raises(ScenarioError, match="no enabled service has demand"):
+        FederalModel(sc, seed=0)
