@@ -138,3 +138,19 @@ def test_real_morris_batch_and_cli(tmp_path, capsys):
     mu = table[(table["kpi"] == "staff_fte") & (table["index"] == "mu")].set_index("parameter")
     assert mu.at["volume_scale", "value"] > 0
     assert main(["sensitivity", str(out), "--kpi", "no_such_kpi"]) == 2
+
+
+def test_a_batch_without_a_design_is_one_line_not_a_crash(tmp_path, capsys):
+    """A plain scenarios x replications batch (design "none", as the runner stores it) gives
+    one line naming the batch folder (issue 18, item 5); before, reading its empty sample
+    crashed with a reshape error."""
+    from cli.main import main
+    from model.batch.design import Design
+
+    none = Design("none", (), (), (), np.zeros((1, 0)), {})
+    root = fake_batch(tmp_path, none, np.array([1.0]))
+    with pytest.raises(FoedsimError, match="this batch's design is none"):
+        sensitivity_table(root, ["toy"])
+    assert main(["sensitivity", str(root), "--kpi", "toy"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(root) in err[0] and "sobol or morris" in err[0]

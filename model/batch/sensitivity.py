@@ -150,10 +150,14 @@ def sensitivity_table(
                            f"and {resamples}")  # fmt: skip
     store = BatchStore.open(Path(batch_dir))
     manifest = store.manifest()
-    design = Design.from_dict(manifest["design"])
-    if design.method not in SENSITIVITY_METHODS:
+    method = (manifest.get("design") or {}).get("method")
+    if method not in SENSITIVITY_METHODS:  # checked before the design is read: a batch
+        # without a design stores no sample to read (it crashed here before)
+        what = f"is {method!r}" if method and method != "none" else "is none (scenarios x " \
+            "replications only)"
         raise FoedsimError(f"{batch_dir}: sensitivity indices need a sobol or morris design; "
-                           f"this batch's design is {design.method!r}")  # fmt: skip
+                           f"this batch's design {what} (docs/BATCHES.md)")  # fmt: skip
+    design = Design.from_dict(manifest["design"])
     summary = store.summary()
     if summary.empty:
         raise FoedsimError(f"{batch_dir}: no finished runs yet")
