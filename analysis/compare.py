@@ -537,18 +537,26 @@ def format_text(table: pd.DataFrame, baseline: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def md_escape(text: str) -> str:
+    """Text for a Markdown cell or line: HTML's special characters as entities (a scenario
+    name is the user's text, and Markdown passes raw HTML through), pipes and line breaks
+    escaped so that the table keeps its shape."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
 def format_markdown(table: pd.DataFrame, baseline: str) -> str:
-    """A Markdown table with its explanation above."""
+    """A Markdown table with its explanation above (every cell escaped, :func:`md_escape`)."""
     rows = display_rows(table)
-    lines = [f"{line}  " for line in header_lines(table, baseline)] + [""]
+    lines = [f"{md_escape(line)}  " for line in header_lines(table, baseline)] + [""]
     if not rows:
         return "\n".join(lines + ["(no rows)"]) + "\n"
     cols = list(rows[0])
     right = {"n", "median", "Δ median"}
-    lines.append("| " + " | ".join(cols) + " |")
+    lines.append("| " + " | ".join(md_escape(c) for c in cols) + " |")
     lines.append("|" + "|".join("---:" if c in right else "---" for c in cols) + "|")
     for r in rows:
-        lines.append("| " + " | ".join(r[c].replace("|", "\\|") for c in cols) + " |")
+        lines.append("| " + " | ".join(md_escape(r[c]) for c in cols) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -118,6 +118,19 @@ def test_text_markdown_and_csv_state_the_band_and_n():
     assert back["median"].tolist() == [3.0, 4.0] and back["band"].tolist() == ["min–max"] * 2
 
 
+def test_markdown_escapes_scenario_names(tmp_path):
+    """A scenario name is the user's text: Markdown passes raw HTML through, so --format md
+    writes it as entities, and a pipe cannot break the table (issue 19, item 9)."""
+    evil = "<img src=x onerror=alert(1)>|x&y"
+    table = compare.compare_table(tidy({"baseline": [1.0, 2.0, 3.0], evil: [2.0, 3.0, 4.0]}),
+                                  scenarios=["baseline", evil])  # fmt: skip
+    md = compare.format_markdown(table, "baseline")
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;\\|x&amp;y" in md
+    cells = {line.replace("\\|", "").count("|") for line in md.splitlines()
+             if line.startswith("|")}  # fmt: skip
+    assert len(cells) == 1  # every row has the header's number of cells
+
+
 def test_write_comparison_is_atomic(tmp_path):
     table = compare.compare_table(tidy({"baseline": [1.0, 2.0, 3.0]}), scenarios=["baseline"])
     path = compare.write_comparison(table, tmp_path / "sub" / "c.md", "md", "baseline")
