@@ -39,7 +39,13 @@ from model.kernel import (
     staffing_quantities,
     work_units,
 )
-from model.migration import ExecutionRuntime, apply_redirects, quarter_step, setup_execution
+from model.migration import (
+    CENTRAL,
+    ExecutionRuntime,
+    apply_redirects,
+    quarter_step,
+    setup_execution,
+)
 from model.processing import QueueState, step_queues
 from model.scenario import Scenario
 from model.staffing import StaffSettings, Workforce, working_age_population
@@ -299,8 +305,7 @@ class FederalModel(mesa.Model):
         score); the pairs' outside waits and returns follow (:mod:`model.stages`)."""
         extra = float(self.scenario.parameters["remote_request_extra"])
         targets = np.unique([ms.target for ms in self.execution.moves
-                             if ms.move.mode in ("central_land", "central_bund")
-                             and ms.target >= 0])  # fmt: skip
+                             if ms.move.mode in CENTRAL and ms.target >= 0])  # fmt: skip
         if extra <= 0.0 or not len(targets):
             return
         local = catalogue.services.set_index("service_id")["local_knowledge"].astype(float)

@@ -439,9 +439,9 @@ def _hold_until_ready(m, rt: ExecutionRuntime, t: int, weeks: int) -> None:
         m.capacity_per_fte[tg] = 0.0
         if ready < t + weeks:  # ready before the next quarter step: restore it then
 
-            def restore(tg=tg) -> None:
-                if m.minutes[tg] > 0:
-                    m.capacity_per_fte[tg] = m.fte_minutes_week * m.productivity / m.minutes[tg]
+            def restore(tg=tg) -> None:  # cases per FTE-week = 1 / weeks per case
+                if m.processing_weeks[tg] > 0:
+                    m.capacity_per_fte[tg] = 1.0 / m.processing_weeks[tg]
 
             m.schedule(ready, f"IT ready {ms.move.service_id}", restore)
 
