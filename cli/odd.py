@@ -151,8 +151,9 @@ DESIGN = """\
   age structure of staff. None is imposed; each arises from offices' demand, staff and flows.
 - **Adaptation.** Agencies do not choose strategies. Two fixed rules respond to pressure: a
   share `fungible_share` of each agency's staff moves each week to the services with the most
-  waiting work, and an agency whose waiting work exceeds `backlog_response_weeks` of expected
-  work gets `backlog_extra_share` more staff time (overtime, shifted tasks).
+  waiting work, and a team (an agency's staff for one service) whose waiting work exceeds
+  `backlog_response_weeks` of its expected work gets `backlog_extra_share` more staff time
+  (overtime, shifted tasks).
 - **Objectives, learning, prediction.** Agents have no objectives, do not learn in the ODD
   sense and make no predictions. (The *learning curve* is the rising productivity of new hires,
   a fixed submodel.) `staff_needed_fte` — the staff that would hold the 2023 utilisation — is an

@@ -36,6 +36,7 @@ from model.kernel import (
     agency_backlog_pressed,
     agency_waits,
     normal_draws,
+    office_factors,
     staffing_quantities,
     work_units,
 )
@@ -50,7 +51,7 @@ from model.processing import QueueState, step_queues
 from model.scenario import Scenario
 from model.staffing import StaffSettings, Workforce, working_age_population
 from model.stages import load_stages
-from model.streams import make_stream
+from model.streams import make_stream, stream_key
 
 STEP_PLAN: tuple[tuple[str, str], ...] = (
     (
@@ -200,7 +201,6 @@ class FederalModel(mesa.Model):
         self.load_limit = float(p["stationary_load_limit"])
         self.service_cv = float(p["service_time_cv"])
         self.noise_key = int(make_stream(int(seed), "capacity_noise").integers(0, 2**62))
-        self.processing_weeks = self.minutes / (self.fte_minutes_week * self.productivity)
         # waits outside the office (requests to the applicant, consultations; model/stages.py)
         if outside is None:
             outside = np.zeros((3, len(routing.services)))
@@ -241,9 +241,16 @@ class FederalModel(mesa.Model):
         self.expected_work = self.pair_weekly_cases * self.minutes  # staff-minutes per week
         util = float(p["utilisation_2023"])
         self.own_fte = self.expected_work / (self.fte_minutes_week * self.productivity * util)
+        self.office_factor = self._office_factors(routing, int(seed),
+                                                  float(p["office_productivity_sd"]),
+                                                  float(p["office_team_fte"]))  # fmt: skip
+        self.processing_weeks = (self.minutes * self.office_factor
+                                 / (self.fte_minutes_week * self.productivity))  # fmt: skip
         self.base_fte = self.own_fte.copy()  # initial staff, scaled by the staffing factor
         self.programme_fte = np.zeros(self.n_pairs)  # temporary staff of one-off programmes
         self.staff_factor = np.ones(self.n_agencies)
+        self.pair_extra = np.ones(self.n_pairs)  # backlog response (_pair_backlog_response)
+        self.usual_stock_weeks = np.zeros(self.n_pairs)  # open cases an office holds as usual
 
         self.queues = QueueState.empty(self.n_pairs)
         self.cum_arrivals = np.zeros(self.n_pairs)
@@ -258,7 +265,8 @@ class FederalModel(mesa.Model):
         self._keep_fte, self._pool_fte = np.zeros(self.n_pairs), np.zeros(self.n_pairs)
         self._agency_work, self._own_share = np.zeros(self.n_pairs), np.zeros(self.n_pairs)
         self._group_fte = np.zeros(self.n_groups)
-        self.capacity_per_fte = self.fte_minutes_week * self.productivity / self.minutes
+        self.capacity_per_fte = (self.fte_minutes_week * self.productivity
+                                 / (self.minutes * self.office_factor))  # fmt: skip
         if kernel not in ("numba", "numpy"):
             raise ValueError(f"unknown kernel {kernel!r}; allowed: 'numba', 'numpy'")
         self.kernel = kernel
@@ -322,6 +330,7 @@ class FederalModel(mesa.Model):
         intake of 2023 (Little's law: stock = intake x office time), the oldest having
         arrived ``weeks`` ago (FIFO); a larger queue left by the warm-up stays."""
         weeks = weeks_per_service[self.pair_service]
+        self.usual_stock_weeks[:] = weeks
         stock = np.rint(weeks * self._pair_base_cases)
         q = self.queues
         more = stock > q.backlog
@@ -382,8 +391,10 @@ class FederalModel(mesa.Model):
         self._apply_staff()
 
     def _apply_staff(self) -> None:
-        """own FTE = initial FTE x the agency's staffing factor + programme staff."""
-        self.own_fte[:] = self.base_fte * self.staff_factor[self.pair_agency] + self.programme_fte
+        """own FTE = initial FTE x the agency's staffing factor x the pair's backlog response
+        + programme staff."""
+        self.own_fte[:] = (self.base_fte * self.staff_factor[self.pair_agency] * self.pair_extra
+                           + self.programme_fte)  # fmt: skip
         self._staffing_changed()
 
     def agency_workload(self) -> np.ndarray:
@@ -436,6 +447,28 @@ class FederalModel(mesa.Model):
 
             self.schedule(t, "quarter", step)
 
+    def _office_factors(self, routing: ag.Routing, seed: int, sd: float,
+                        team_fte: float) -> np.ndarray:  # fmt: skip
+        """Each pair's factor on its actual staff minutes per case (lognormal, mean 1;
+        :func:`model.kernel.office_factors`): offices of one service differ in pace while
+        their posts follow the catalogue's norm. The spread is that of one team of
+        ``office_team_fte``; a pair with more initial FTE is the sum of that many teams, whose
+        paces average out, so its log-sd is ``office_productivity_sd`` / sqrt(FTE / team)
+        (a national agency of thousands of FTE keeps close to the norm). The numbers come
+        from the counter-based stream ``offices/<level>/<key>/<service>``, so an agency keeps
+        its draw for a service whatever the scenario moves elsewhere; 1 everywhere when the
+        sd is 0."""
+        if sd <= 0.0 or self.n_pairs == 0:
+            return np.ones(self.n_pairs)
+        teams = np.maximum(self.own_fte / max(team_fte, 1e-12), 1.0)
+        ag = routing.agencies
+        names = (f"{lv}/{k}" for lv, k in zip(ag["level"], ag["key"], strict=True))
+        agency_hash = np.array([stream_key(n) >> 24 for n in names], dtype=np.int64)
+        service_hash = np.array([stream_key(s) >> 44 for s in routing.services], dtype=np.int64)
+        key = int(make_stream(seed, "offices").integers(0, 2**62))
+        return office_factors(key, agency_hash[self.pair_agency], service_hash[self.pair_service],
+                              sd / np.sqrt(teams))  # fmt: skip
+
     def _backlog_response(self) -> np.ndarray:
         """Per agency: 1 + ``backlog_extra_share`` where the waiting work exceeds
         ``backlog_response_weeks`` of expected work, else 1. Present staff work overtime or
@@ -445,6 +478,19 @@ class FederalModel(mesa.Model):
         pressed = agency_backlog_pressed(self.queues.backlog, self.minutes, self.expected_work,
                                          self._agency_pair_start,
                                          float(p["backlog_response_weeks"]))  # fmt: skip
+        return np.where(pressed, 1.0 + float(p["backlog_extra_share"]), 1.0)
+
+    def _pair_backlog_response(self) -> np.ndarray:
+        """Per pair: 1 + ``backlog_extra_share`` where the pair's waiting work exceeds its usual
+        stock of open cases (``initial_office_stock_weeks`` for services decided on a file,
+        the work in progress an office holds as normal) by more than
+        ``backlog_response_weeks`` of its expected work, else 1. The team under pressure works
+        overtime, not the whole agency: with offices of one agency differing in pace
+        (``office_productivity_sd``), an agency-wide response would speed up the teams that
+        have no backlog. An office without staff gets nothing (it multiplies the FTE)."""
+        p = self.scenario.parameters
+        weeks = self.usual_stock_weeks + float(p["backlog_response_weeks"])
+        pressed = self.queues.backlog * self.minutes > weeks * self.expected_work
         return np.where(pressed, 1.0 + float(p["backlog_extra_share"]), 1.0)
 
     def _staffing_changed(self) -> None:
@@ -691,7 +737,8 @@ class FederalModel(mesa.Model):
         high = np.zeros((n_weeks, n_ag), dtype=np.bool_)
         if self.within_week_queueing:
             agency_waits(season, shock, self._pair_base_cases[sl], self._pair_shock_cases[sl],
-                         self.pair_service[sl], self.minutes[sl], self.own_fte[sl], starts,
+                         self.pair_service[sl], self.minutes[sl] * self.office_factor[sl],
+                         self.own_fte[sl], starts,
                          self.fte_minutes_week, self.productivity, self.load_limit,
                          self.service_cv, wait, high)  # fmt: skip
         return wait, high

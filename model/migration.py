@@ -391,7 +391,8 @@ def quarter_step(m, t: int, q: int, weeks: int) -> None:
     factor = np.ones(m.n_agencies)
     if m.workforce is not None:
         # after handovers and the new minutes per case
-        factor = m.workforce.step(t, q, weeks) * m._backlog_response()
+        factor = m.workforce.step(t, q, weeks)
+        m.pair_extra[:] = m._pair_backlog_response()
         p = m.scenario.parameters
         if p["office_cover"] == "kreis":  # short municipal offices borrow staff (model/cover.py)
             a = m.routing.agencies
@@ -458,7 +459,7 @@ def set_minutes(m, rt: ExecutionRuntime) -> None:
     depends on them, in one compiled pass (:func:`model.kernel.set_pair_minutes`)."""
     set_pair_minutes(rt.minutes0, rt.mode, rt.efa_factor(), rt.central_factor, rt.automation,
                      rt.check_share(), m.fte_minutes_week, m.productivity, m.pair_weekly_cases,
-                     m.minutes, m.processing_weeks, m.capacity_per_fte,
+                     m.office_factor, m.minutes, m.processing_weeks, m.capacity_per_fte,
                      m.expected_work)  # fmt: skip
 
 

@@ -76,6 +76,11 @@ class Metric:
         aggregation: Over the period's time points: ``sum``, ``mean``, ``last``, ``max``.
         weight: KPI or column weighting a mean over the rows of one time point; None: sum.
         key: Where the metric sits in its fact (``metric``, ``divide_by``, ``subtract``).
+        quantile_ratio: ``(lo, hi)``: instead of summing the rows of one time point, the
+            ratio of their column's ``hi`` to its ``lo`` quantile (the spread of offices,
+            e.g. the expected slowest over the fastest of 12 offices: ``[1/13, 12/13]``).
+        staff_fte: ``(min, max)``: only rows whose ``staff_fte`` lies in this range (offices
+            of an observed size).
     """
 
     kpi: str | None
@@ -86,6 +91,8 @@ class Metric:
     aggregation: str
     weight: str | None
     key: str
+    quantile_ratio: tuple[float, float] | None = None
+    staff_fte: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +176,8 @@ FACT_KEYS: dict[str, Callable[[Any], str | None]] = {
 }  # fmt: skip
 REQUIRED = ("id", "description", "source", "role", "scenario", "observed")
 METRIC_KEYS: tuple[str, ...] = ("kpi", "table", "column", "level", "land", "service", "year",
-                                "years", "weeks", "aggregation", "weight")  # fmt: skip
+                                "years", "weeks", "aggregation", "weight", "quantile_ratio",
+                                "staff_fte")  # fmt: skip
 
 
 def load_facts(path: str | Path, service_ids: Iterable[str] | None = None) -> list[Fact]:
@@ -328,7 +336,29 @@ def _metric(spec: Mapping[str, Any], where: str, key: str, services: tuple[str, 
         raise err(where, f"{key}.weight", f"is required: KPI '{kpi}' (unit "
                   f"{KPI_BY_NAME[kpi].unit}) is a mean or share and cannot be summed over "
                   "several levels or services; e.g. weight = 'staff_persons'")  # fmt: skip
-    return Metric(kpi, table, column, filters, period, aggregation, weight, key)
+    ratio = _pair(spec, "quantile_ratio", where, key, "two quantiles [lo, hi], 0 < lo < hi < 1",
+                  lambda a, b: 0 < a < b < 1)  # fmt: skip
+    staff = _pair(spec, "staff_fte", where, key, "[min, max] FTE, 0 <= min <= max",
+                  lambda a, b: 0 <= a <= b)  # fmt: skip
+    if ratio is not None and (has_kpi or weight is not None):
+        raise err(where, f"{key}.quantile_ratio", "only with table = NAME and column = "
+                  "NAME, without weight (quantiles over the table's rows, e.g. offices)")
+    if staff is not None and has_kpi:
+        raise err(where, f"{key}.staff_fte", "only with table = NAME (a table with a staff_fte "
+                  "column, e.g. 'agencies')")  # fmt: skip
+    return Metric(kpi, table, column, filters, period, aggregation, weight, key, ratio, staff)
+
+
+def _pair(spec: Mapping[str, Any], name: str, where: str, key: str, allowed: str,
+          ok: Any) -> tuple[float, float] | None:  # fmt: skip
+    """``spec[name]`` as two numbers satisfying ``ok(a, b)``, or None if not given."""
+    if name not in spec:
+        return None
+    v = spec[name]
+    if not (isinstance(v, list) and len(v) == 2 and all(is_real(x) for x in v)
+            and ok(float(v[0]), float(v[1]))):  # fmt: skip
+        raise err(where, f"{key}.{name}", f"must be {allowed}")
+    return (float(v[0]), float(v[1]))
 
 
 def _period(spec: Mapping[str, Any], where: str, key: str) -> tuple[str, Any, Any]:
@@ -423,8 +453,21 @@ def metric_value(metric: Metric, tables: Mapping[str, pd.DataFrame], fact: Fact)
         allowed = ", ".join(c for c in rows.columns if c not in ("year", "week"))
         raise err(fact.where, f"{metric.key}.column", f"table '{metric.table}' has no column "
                   f"'{metric.column}'; allowed: {allowed}")  # fmt: skip
+    if metric.staff_fte is not None:
+        if "staff_fte" not in rows.columns:
+            raise err(fact.where, f"{metric.key}.staff_fte", f"table '{metric.table}' has no "
+                      "column 'staff_fte'")  # fmt: skip
+        lo, hi = metric.staff_fte
+        rows = rows[(rows["staff_fte"] >= lo) & (rows["staff_fte"] <= hi)]
     values = rows[metric.column].astype(np.float64)
-    if metric.weight is not None:
+    if metric.quantile_ratio is not None:
+        lo, hi = metric.quantile_ratio
+        ok = values.notna().to_numpy()
+        if not ok.any():
+            raise NoOutputError("no rows with a value in the period and staff range")
+        by_t = values[ok].groupby(rows[time].to_numpy()[ok])
+        series = by_t.quantile(hi) / by_t.quantile(lo)
+    elif metric.weight is not None:
         if metric.kpi is not None:
             wrows = _select(metric, tables, fact, metric.weight)
             keys = ["year", "level", "service_id"]

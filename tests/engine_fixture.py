@@ -50,13 +50,15 @@ CAPACITY_PER_WEEK = (8.0, 10.0)
 
 def fixture_scenario(**overrides) -> Scenario:
     """The fixture's scenario: registry defaults except no fungible staff, utilisation 0.5,
-    and the pure fluid FIFO rule (no within-week queueing term)."""
+    offices at the catalogue's pace and the pure fluid FIFO rule (no within-week queueing
+    term)."""
     params = REGISTRY.defaults()
     params.update(
         fungible_share=0.0,
         utilisation_2023=UTILISATION,
         productivity_factor=PRODUCTIVITY,
         within_week_queueing="none",  # the hand check is of the fluid FIFO rule itself
+        office_productivity_sd=0.0,  # offices at the catalogue's pace (hand-checked numbers)
         staff_model="constant",  # known staff; the staffing module has its own tests
     )  # warmup_weeks stays at its default: fixed arrivals skip the warm-up
     params.update(overrides)

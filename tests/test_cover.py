@@ -72,9 +72,13 @@ def test_cover_lowers_the_stranded_backlog():
     sc = dataclasses.replace(sc, end=dt.date(2024, 12, 31))
     backlog = {}
     for cover in ("kreis", "none"):
-        k = run_scenario(sc.with_parameters(office_cover=cover), seed=1, tables="kpis")
+        # offices at the catalogue's pace: the queues of slow offices are not stranded
+        k = run_scenario(sc.with_parameters(office_cover=cover, office_productivity_sd=0.0),
+                         seed=1, tables="kpis")  # fmt: skip
         k = k.tables["kpis"]
         row = k[(k["kpi"] == "backlog_cases") & (k["level"] == "gemeinde")
                 & (k["service_id"] == "all") & (k["year"] == 2024)]  # fmt: skip
         backlog[cover] = float(row["value"].iloc[0])
-    assert backlog["kreis"] < 0.6 * backlog["none"], backlog
+    # a third less (it was 0.6 while a backlog response covered whole agencies; with the
+    # response per team, issue 16 item 3, more of the municipal backlog is not stranded)
+    assert backlog["kreis"] < 0.67 * backlog["none"], backlog

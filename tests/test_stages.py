@@ -358,9 +358,10 @@ def test_lead_times_of_weeks_to_months_and_complete_ones_faster(two_years):
 
 def test_wohngeld_plus_and_naturalisation_waves_are_visible(two_years):
     m, start, kpis, weekly = two_years
-    # Wohngeld-Plus (1.1.2023): the catch-up makes 2023's lead time longer than 2024's
+    # Wohngeld-Plus (1.1.2023): the catch-up makes 2023's lead time longer than 2024's (by
+    # less than before offices differed in pace: slow offices stay slow in 2024)
     assert (national_kpi(kpis, "lead_time_weeks", "wohngeld", 2023)
-            > 1.3 * national_kpi(kpis, "lead_time_weeks", "wohngeld", 2024))  # fmt: skip
+            > 1.15 * national_kpi(kpis, "lead_time_weeks", "wohngeld", 2024))  # fmt: skip
     w = weekly[weekly["service_id"] == "wohngeld"].groupby("week")[["arrivals", "backlog"]].sum()
     q1 = w.loc["2023-01-02":"2023-03-27"]
     q3 = w.loc["2023-07-03":"2023-09-25"]
