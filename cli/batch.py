@@ -11,6 +11,11 @@ import time
 from pathlib import Path
 
 from cli import args as args_
+from cli.outputs import check_out_dir, check_out_file
+
+BATCH_OUT_ALLOWED = ("a new or empty folder, e.g. runs/NAME (the folder of an interrupted batch "
+                     "with --resume)")  # fmt: skip
+SENSITIVITY_OUT_ALLOWED = "a file name (NAME.parquet for Parquet, any other for CSV)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,8 +87,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from model.batch.spec import load_batch
 
     spec = load_batch(args.file)
+    out = check_out_dir(Path("runs") / spec.name if args.out is None else args.out, "--out",
+                        BATCH_OUT_ALLOWED)  # fmt: skip
     plan = plan_batch(spec)
-    out = Path(args.out) if args.out else Path("runs") / spec.name
     design = plan.design
     print(f"batch {spec.name}: {len(spec.scenarios)} scenario(s) x {design.n_points} design "
           f"point(s) ({design.method}) x {spec.replications} replication(s) = {plan.n_runs} "
@@ -121,6 +127,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from cli.main import format_table
     from model.batch.sensitivity import sensitivity_table
 
+    out = None if args.out is None else check_out_file(args.out, "--out", SENSITIVITY_OUT_ALLOWED)
     table = sensitivity_table(Path(args.batch_dir), args.kpi, args.year, args.scenario,
                               args.resamples, args.conf_level, args.seed)  # fmt: skip
     rows = []
@@ -130,12 +137,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                      "parameter": r["parameter"], "index": r["index"],
                      "value": f"{r['value']:.4g}", f"{args.conf_level:.0%} CI": conf})  # fmt: skip
     print(format_table(rows))
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
+        from model.storage import atomic_path
+
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".parquet":
-            table.to_parquet(out, index=False)
-        else:
-            table.to_csv(out, index=False)
+        with atomic_path(out) as temp:
+            if out.suffix == ".parquet":
+                table.to_parquet(temp, index=False)
+            else:
+                table.to_csv(temp, index=False)
         print(f"wrote {out}")
     return 0

@@ -10,6 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.outputs import check_out_file
+
+COMPARE_OUT_ALLOWED = "a file name for the table, e.g. comparison.csv"
+REPORT_OUT_ALLOWED = "a .html file name, e.g. report.html"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``compare`` and ``report`` sub-commands."""
@@ -42,6 +47,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Print (and optionally write) the comparison table."""
     from analysis import compare
 
+    if args.out is not None:
+        check_out_file(args.out, "--out", COMPARE_OUT_ALLOWED)
     runs = compare.open_runs(Path(args.path))
     level = compare.check_choice("--level", args.level, _column(runs, "level"))
     service = compare.check_choice("--service", args.service, _column(runs, "service_id"))
@@ -53,7 +60,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                   baseline=runs.baseline, years=years)  # fmt: skip
     for note in runs.notes:
         print(f"note: {note}", file=sys.stderr)
-    if args.out:
+    if args.out is not None:
         path = compare.write_comparison(table, args.out, args.format, runs.baseline)
         print(f"wrote {path}")
     else:
@@ -72,9 +79,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.comparison_report import write_report
     from model.errors import FoedsimError
 
-    if args.out and Path(args.out).suffix.lower() not in (".html", ".htm"):
-        raise FoedsimError(f"--out {args.out}: the report is HTML; allowed: a .html file name")
-    path = write_report(Path(args.path), args.out, lang=args.lang, kreis=args.kreis)
+    if args.out is None:  # the default, PATH/report.html: PATH must be a folder to write in
+        out = Path(args.path) / "report.html"
+        if Path(args.path).is_dir():
+            check_out_file(out, "path", f"a batch or run folder that can be written to, or "
+                           f"--out {REPORT_OUT_ALLOWED}")  # fmt: skip
+    else:
+        out = check_out_file(args.out, "--out", REPORT_OUT_ALLOWED)
+        if out.suffix.lower() not in (".html", ".htm"):
+            raise FoedsimError(f"argument --out: {args.out!r}: the report is HTML; allowed: "
+                               f"{REPORT_OUT_ALLOWED}")  # fmt: skip
+    path = write_report(Path(args.path), out, lang=args.lang, kreis=args.kreis)
     print(f"wrote {path}")
     return 0
 

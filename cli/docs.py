@@ -56,10 +56,17 @@ PAGES = {"PARAMETERS.md": parameters_page, "KPIS.md": kpis_page, "CRITERIA.md": 
 
 
 def write_docs(docs_dir: Path) -> list[Path]:
-    """Write every generated page into ``docs_dir``; return the paths written."""
-    written = []
-    for name, make in PAGES.items():
-        path = docs_dir / name
-        path.write_text(make(), encoding="utf-8")
-        written.append(path)
-    return written
+    """Write every generated page into ``docs_dir`` (created if missing); return the paths.
+
+    Every page is generated before the first is written, and the pages replace the old ones
+    together (:func:`model.storage.atomic_paths`): a page that fails to generate, or a disk
+    that runs full, leaves the old pages as they were.
+    """
+    from model.storage import atomic_paths
+
+    pages = {docs_dir / name: make().encode("utf-8") for name, make in PAGES.items()}
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_paths(list(pages)) as temps:
+        for temp, data in zip(temps, pages.values(), strict=True):
+            temp.write_bytes(data)
+    return list(pages)

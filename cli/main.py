@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from cli import args as args_
-from model.errors import FoedsimError
+from cli.outputs import OutputError, check_out_dir
+from model.errors import FoedsimError, OutOfSpaceError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,8 +127,34 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+RUN_OUT_ALLOWED = "a new folder, e.g. runs/NAME (an existing run folder with --overwrite)"
+DES_OUT_ALLOWED = "a folder for cases.parquet and weekly.parquet (new, or one to replace them in)"
+DOCS_DIR_ALLOWED = "a folder for the generated pages, e.g. docs (new or existing)"
+
+
+def check_run_out(out: str | Path, overwrite: bool) -> Path:
+    """The run folder of ``foedsim run``, checked before the simulation (issue 19, item 2).
+
+    Raises:
+        OutputError: Not a usable folder (:func:`cli.outputs.check_out_dir`), or it exists and
+            ``overwrite`` is false.
+        RunExistsError: ``overwrite`` is true but the folder is not a run (nor empty).
+    """
+    from model.storage import check_replaceable
+
+    path = check_out_dir(out, "--out", RUN_OUT_ALLOWED, beside=True)
+    if path.exists() or path.is_symlink():
+        if not overwrite:
+            raise OutputError(f"argument --out: {str(out)!r} already exists; allowed: "
+                              f"{RUN_OUT_ALLOWED}")  # fmt: skip
+        check_replaceable(path)
+    return path
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and write its tables and manifest."""
+    default = Path("runs") / f"{Path(args.scenario).stem}-seed{args.seed}"
+    out = check_run_out(default if args.out is None else args.out, args.overwrite)
     from model.runner import freeze_imports, run_scenario
 
     freeze_imports()  # this process only runs the scenario (see freeze_imports)
@@ -135,12 +162,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     def progress(week: int, n: int) -> None:
         print(f"\r  simulated {week}/{n} weeks", end="", file=sys.stderr, flush=True)
 
-    out = (
-        Path(args.out) if args.out else Path("runs") / f"{Path(args.scenario).stem}-seed{args.seed}"
-    )
-    outcome = run_scenario(args.scenario, seed=args.seed, tables=args.tables, out=out,
-                           overwrite=args.overwrite, threads=args.threads,
-                           progress=progress)  # fmt: skip
+    try:
+        outcome = run_scenario(args.scenario, seed=args.seed, tables=args.tables, out=out,
+                               overwrite=args.overwrite, threads=args.threads,
+                               progress=progress)  # fmt: skip
+    except OutOfSpaceError as exc:
+        print(file=sys.stderr)  # end the progress line: the error stays one line of its own
+        raise OutOfSpaceError(f"{exc}; free space and run again") from None
     print(file=sys.stderr)
     t = outcome.timings
     print("phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
@@ -162,6 +190,7 @@ def cmd_des(args: argparse.Namespace) -> int:
     """Simulate one office case by case (discrete-event model) and print its summary."""
     from model.des import load_office, simulate_office
 
+    out = None if args.out is None else check_out_dir(args.out, "--out", DES_OUT_ALLOWED)
     spec = load_office(args.file)
     if args.seed < 0:
         print(f"foedsim: error: --seed must be a non-negative integer, got {args.seed}",
@@ -181,11 +210,14 @@ def cmd_des(args: argparse.Namespace) -> int:
         ("speed", f"{s['cases_per_second']:,.0f} cases/s ({s['runtime_seconds']:.2f} s)"),
     ]  # fmt: skip
     print(format_table([{"figure": k, "value": v} for k, v in rows]))
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
+        from model.storage import atomic_paths
+
+        tables = {out / "cases.parquet": result.cases, out / "weekly.parquet": result.weekly}
         out.mkdir(parents=True, exist_ok=True)
-        result.cases.to_parquet(out / "cases.parquet", index=False)
-        result.weekly.to_parquet(out / "weekly.parquet", index=False)
+        with atomic_paths(list(tables)) as temps:  # both files or neither
+            for temp, frame in zip(temps, tables.values(), strict=True):
+                frame.to_parquet(temp, index=False)
         print(f"wrote {out / 'cases.parquet'} and {out / 'weekly.parquet'}")
     return 0
 
@@ -194,7 +226,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate the reference pages in docs/ from the code."""
     from cli.docs import write_docs
 
-    for path in write_docs(Path(args.docs_dir)):
+    docs_dir = check_out_dir(args.docs_dir, "--docs-dir", DOCS_DIR_ALLOWED)
+    for path in write_docs(docs_dir):
         print(f"wrote {path}")
     return 0
 
@@ -308,6 +341,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:  # e.g. `foedsim params | head`
         return 0
+    except OSError as exc:  # a failing environment (disk full, folder gone): one line
+        print(f"foedsim: error: {os_error_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for an :class:`OSError` that no command turned into a message of its own: the
+    file and the system's reason (``runs/x/kpis.parquet: No space left on device``)."""
+    reason = error.strerror or str(error) or type(error).__name__
+    if error.filename is None:
+        return reason
+    return f"{error.filename}: {reason}"
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model import __version__
-from model.errors import DataError, FoedsimError
+from model.errors import DataError, FoedsimError, is_out_of_space, out_of_space
 
 # The version of the run-folder layout and table columns. Bump it when a table's columns
 # change meaning (renamed, new unit, new breakdown); readers refuse runs written with a newer
@@ -266,16 +266,46 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     Windows); on any error it is removed and ``path`` is left as it was. The one mechanism of
     every single-file write (reports, figures, batch manifests and summaries); run folders are
     written as a whole by :func:`write_run`.
+
+    Raises:
+        OutOfSpaceError: The disk or the quota ran full (the temporary file is removed).
     """
-    target = Path(path)
-    temp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
-    try:
+    with atomic_paths([path]) as (temp,):
         yield temp
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
+
+
+@contextlib.contextmanager
+def atomic_paths(paths: list[str | os.PathLike[str]]) -> Iterator[list[Path]]:
+    """Write several files so that none is replaced unless all were written in full.
+
+    Like :func:`atomic_path` for each file, but every temporary file is written and synced
+    before the first is renamed into place; only the renames (which need no space) come
+    after. For outputs that belong together, such as ``cases.parquet`` and ``weekly.parquet``
+    of ``foedsim des``.
+
+    Yields:
+        One hidden temporary sibling per path, in the same order.
+
+    Raises:
+        OutOfSpaceError: The disk or the quota ran full (the temporary files are removed,
+            the old files are left as they were).
+    """
+    targets = [Path(path) for path in paths]
+    temps = [t.with_name(f".{t.name}.tmp-{secrets.token_hex(4)}") for t in targets]
+    try:
+        yield temps
+        for temp in temps:
+            with open(temp, "rb") as handle:
+                os.fsync(handle.fileno())
+        for temp, target in zip(temps, targets, strict=True):
+            os.replace(temp, target)
+    except OSError as error:
+        if is_out_of_space(error):
+            raise out_of_space(error, ", ".join(map(str, targets))) from None
+        raise
     finally:
-        temp.unlink(missing_ok=True)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -349,8 +379,13 @@ def _make_temp_dir(out_dir: Path) -> Path:
     raise FileExistsError(f"could not create a temporary folder next to {out_dir}")
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    """Refuse to overwrite anything that is not a foedsim run (or an empty folder)."""
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse to overwrite anything that is not a foedsim run (or an empty folder).
+
+    Raises:
+        RunExistsError: ``out_dir`` is a file, a link, or a folder that holds something but
+            no ``manifest.json``.
+    """
     if out_dir.is_symlink() or not out_dir.is_dir():
         raise RunExistsError(f"{out_dir} exists and is not a folder; refusing to overwrite it")
     if not (out_dir / MANIFEST_NAME).is_file() and any(out_dir.iterdir()):
@@ -387,6 +422,8 @@ def write_run(
     Raises:
         RunExistsError: ``out_dir`` exists and ``overwrite`` is false, or it exists and is not
             a run folder.
+        OutOfSpaceError: The disk or the quota ran full; the temporary folder is removed, an
+            old run at ``out_dir`` is left as it was.
         ValueError: The tables do not match the manifest, a frame cannot be stored, or the
             manifest contains an absolute path.
         TypeError: A table is not a DataFrame.
@@ -421,18 +458,25 @@ def write_run(
     if exists and not overwrite:
         raise RunExistsError(f"{out_dir} already exists; choose another --out or pass --overwrite")
     if exists:
-        _check_replaceable(out_dir)
+        check_replaceable(out_dir)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temp_dir = _make_temp_dir(out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        temp_dir = _make_temp_dir(out_dir)
+    except OSError as error:
+        if is_out_of_space(error):
+            raise out_of_space(error, out_dir) from None
+        raise
     try:
         for name, frame in tables.items():
             _write_parquet_synced(temp_dir / f"{name}.parquet", frame)
         _write_bytes_synced(temp_dir / MANIFEST_NAME, manifest_bytes)  # last: marks complete
         _fsync_dir(temp_dir)
         old_dir = _move_into_place(temp_dir, out_dir, overwrite)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(temp_dir, ignore_errors=True)
+        if is_out_of_space(error):
+            raise out_of_space(error, out_dir) from None
         raise
     _fsync_dir(out_dir.parent)
     if old_dir is not None:
@@ -450,7 +494,7 @@ def _move_into_place(temp_dir: Path, out_dir: Path, overwrite: bool) -> Path | N
     """Rename ``temp_dir`` to ``out_dir``; the folder moved aside when overwriting, if any."""
     old_dir = None
     if overwrite and (out_dir.exists() or out_dir.is_symlink()):
-        _check_replaceable(out_dir)
+        check_replaceable(out_dir)
         old_dir = _sibling(out_dir, "old")
         os.rename(out_dir, old_dir)
     try:

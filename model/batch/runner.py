@@ -10,6 +10,7 @@ and the tasks in flight, whatever the batch size.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -27,7 +28,7 @@ from model.batch.executors import Executor, SerialExecutor
 from model.batch.spec import BatchSpec
 from model.batch.store import BATCH_FORMAT, BATCH_KIND, BatchExistsError, BatchStore
 from model.batch.worker import RunResult, RunTask, execute, read_run_kpis, summary_row
-from model.errors import FoedsimError
+from model.errors import FoedsimError, OutOfSpaceError
 from model.storage import RECORDED_PACKAGES, git_commit
 
 # Summary rows are written to disk every FLUSH_ROWS finished runs or FLUSH_SECONDS, whichever
@@ -234,12 +235,21 @@ def run_batch(
         BatchExistsError: ``out`` exists without ``resume``, or holds another batch.
         BatchLockedError: Another process is writing to ``out``.
         BatchInterruptedError: Ctrl-C; finished runs are stored, ``resume=True`` continues.
+        OutOfSpaceError: The disk or the quota ran full. The run being written counts as
+            failed (its half-written folder is removed) and the batch stops at once, since
+            every further run would fail the same way; finished runs are stored and
+            ``resume=True`` continues once space is freed.
     """
     executor = executor or SerialExecutor()
     t0 = time.perf_counter()
     out = Path(out)
     plan = plan_batch(spec)
-    store = _open_store(out, spec, plan, resume, _session(executor, resume))
+    resume_hint = f"continue with: foedsim batch {spec.file} --out {out} --resume"
+    try:
+        store = _open_store(out, spec, plan, resume, _session(executor, resume))
+    except OutOfSpaceError as exc:
+        again = resume_hint if resume else f"run: foedsim batch {spec.file} --out {out}"
+        raise OutOfSpaceError(f"{exc}; free space, then {again}") from None
     tracker = Progress(plan.n_runs)
     buffer: list[dict[str, Any]] = []
     ran = failed = 0
@@ -278,30 +288,56 @@ def run_batch(
                 result = RunResult(task.key, None, {"type": type(result).__name__,
                                    "message": str(result) or type(result).__name__,
                                    "traceback": _format(result)}, 0.0)  # fmt: skip
+            full = not result.ok and result.error.get("type") == OutOfSpaceError.__name__
             if result.ok:
                 buffer.append(result.row)
                 store.clear_failure(task.key.run_id)
                 ran += not result.reused
             else:
-                store.record_failure({**task.key.inputs(), **result.error,
-                                      "scenario_files": list(task.scenario.files)})  # fmt: skip
+                record = {**task.key.inputs(), **result.error,
+                          "scenario_files": list(task.scenario.files)}  # fmt: skip
+                # With the disk full the record may not fit either; the run is retried on
+                # resume whether or not it has one.
+                with contextlib.suppress(OutOfSpaceError) if full else contextlib.nullcontext():
+                    store.record_failure(record)
                 failed += 1
             tracker.update(result.ok)
             if progress:
                 progress(tracker)
+            if full:
+                raise OutOfSpaceError(f"{result.error['message']}; run {task.key.run_id} "
+                                      "counts as failed")  # fmt: skip
             if len(buffer) >= flush_rows or time.monotonic() - last_flush > flush_seconds:
                 store.write_summary_part(buffer)
                 buffer, last_flush = [], time.monotonic()
-    except KeyboardInterrupt:
         store.write_summary_part(buffer)
+        buffer = []
+    except KeyboardInterrupt:
+        with contextlib.suppress(OutOfSpaceError):  # rebuilt from the run folders on resume
+            store.write_summary_part(buffer)
         buffer = []
         raise BatchInterruptedError(
             f"interrupted after {tracker.done}/{plan.n_runs} runs; finished runs are stored in "
-            f"{out}; continue with: foedsim batch {spec.file} --out {out} --resume") from None
+            f"{out}; {resume_hint}") from None
+    except OutOfSpaceError as exc:
+        raise OutOfSpaceError(
+            f"{exc}; the batch stopped after {tracker.done}/{plan.n_runs} runs, finished runs "
+            f"are stored in {out}; free space, then {resume_hint}"
+        ) from None
     finally:
-        store.write_summary_part(buffer)
-        store.release_lock()
-    store.merge_summary()
+        try:
+            # Rows that do not fit now are rebuilt from the run folders on resume.
+            with contextlib.suppress(OutOfSpaceError):
+                store.write_summary_part(buffer)
+        finally:
+            store.release_lock()
+    try:
+        store.merge_summary()
+    except OutOfSpaceError as exc:
+        raise OutOfSpaceError(
+            f"{exc}; {tracker.done}/{plan.n_runs} runs are stored in {out} (the summary in "
+            f"parts); free space, then {resume_hint}"
+        ) from None
     return BatchReport(out, plan.n_runs, tracker.done, ran, reused, failed,
                        time.perf_counter() - t0)  # fmt: skip
 

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.errors import DataError, FoedsimError
+from model.errors import DataError, FoedsimError, is_out_of_space, out_of_space
 from model.storage import (
     MANIFEST_NAME,
     assert_no_absolute_paths,
@@ -102,8 +102,12 @@ class BatchStore:
     def create(cls, root: Path, manifest: dict[str, Any]) -> BatchStore:
         """Create a new batch folder with its manifest.
 
+        If writing fails (the disk ran full, say), what this call created is removed again: a
+        folder without a manifest could neither be resumed nor started afresh.
+
         Raises:
             BatchExistsError: ``root`` exists and is not empty.
+            OutOfSpaceError: The disk or the quota ran full (nothing is left behind).
         """
         root = Path(root)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -111,9 +115,21 @@ class BatchStore:
                                    "or choose another --out")  # fmt: skip
         assert_no_absolute_paths(manifest, "batch manifest")
         store = cls(root)
-        for folder in (store.runs_dir, store.summary_dir, store.failures_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(store.root / MANIFEST_NAME, _json_bytes(manifest))
+        created_root = not root.exists()
+        folders = (store.runs_dir, store.summary_dir, store.failures_dir)
+        try:
+            for folder in folders:
+                folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(store.root / MANIFEST_NAME, _json_bytes(manifest))
+        except BaseException as error:
+            if created_root:
+                shutil.rmtree(root, ignore_errors=True)
+            else:  # an empty folder the user made: leave it empty, as it was
+                for folder in folders:
+                    shutil.rmtree(folder, ignore_errors=True)
+            if is_out_of_space(error):
+                raise out_of_space(error, root / MANIFEST_NAME) from None
+            raise
         return store
 
     @classmethod
