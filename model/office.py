@@ -101,8 +101,10 @@ def run_weekly_office(
     """
     end = START + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
     params = REGISTRY.defaults()
+    # one office with fixed staff and its own given minutes per case (as in the DES): no
+    # spread of pace between offices (office_productivity_sd)
     params.update(fungible_share=0.0, warmup_weeks=0, productivity_factor=1.0,
-                  staff_model="constant")  # one office with fixed staff (as in the DES)
+                  staff_model="constant", office_productivity_sd=0.0)  # fmt: skip
     scenario = Scenario("office", "One office (model/office.py).", (), START, end, params)
     n_weeks = Calendar.from_dates(START, end).n_weeks
     demand = DemandSpec(
