@@ -76,7 +76,7 @@ EXECUTION_COLUMNS = ("service_id", "land", "level", "large_town_threshold", "sou
 SEASONALITY_COLUMNS = ("profile", "month", "factor", "reason")
 SHOCK_COLUMNS = (
     "shock_id", "service_id", "total_cases", "duration_weeks", "profile", "historical_start",
-    "source",
+    "automated_share", "source",
 )
 
 SCORE_COLUMNS = ("automation_potential", "local_knowledge", "personal_contact", "discretion")
@@ -350,6 +350,8 @@ def check_shocks(shocks: pd.DataFrame, services: pd.DataFrame, file: str = SHOCK
             raise _fail(
                 file, where, "total_cases and duration_weeks must be positive; allowed: > 0"
             )
+        if not 0.0 <= row["automated_share"] <= 1.0:
+            raise _fail(file, where, f"automated_share {row['automated_share']}; allowed: 0-1")
         try:
             dt.date.fromisoformat(row["historical_start"])
         except (TypeError, ValueError):
@@ -451,7 +453,8 @@ def parse_seasonality(raw: pd.DataFrame) -> pd.DataFrame:
 def parse_shocks(raw: pd.DataFrame) -> pd.DataFrame:
     """Type the text table of demand_shocks.csv."""
     check_columns(raw, SHOCKS_FILE, SHOCK_COLUMNS)
-    return _numbers(raw, SHOCKS_FILE, ("total_cases", "duration_weeks"), "shock_id", int)
+    typed = _numbers(raw, SHOCKS_FILE, ("total_cases", "duration_weeks"), "shock_id", int)
+    return _numbers(typed, SHOCKS_FILE, ("automated_share",), "shock_id", float)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from model.demand import (
 )
 from model.geography import Germany, load_germany
 from model.kernel import (
+    QUEUED_SHARE_MIN,
     WorkUnit,
     add_columns_to_rows,
     advance_block,
@@ -47,7 +48,7 @@ from model.migration import (
     quarter_step,
     setup_execution,
 )
-from model.processing import QueueState, step_queues
+from model.processing import WHOLE_CASE_TOLERANCE, QueueState, step_queues
 from model.scenario import Scenario
 from model.staffing import StaffSettings, Workforce, working_age_population
 from model.stages import load_stages
@@ -108,7 +109,8 @@ class Trace:
 
 # Weekly aggregate quantities (rows of the recording buffer).
 AGG_FIELDS = ("arrivals", "completions", "backlog", "lead_sum", "staff_fte", "work_minutes",
-              "over_4w", "over_8w", "over_12w", "office_lead_sum")  # fmt: skip
+              "over_4w", "over_8w", "over_12w", "office_lead_sum",
+              "auto_completions")  # fmt: skip
 LEAD_THRESHOLDS_WEEKS = (4.0, 8.0, 12.0)  # the KPI dictionary's share_cases_lead_over_*w
 
 
@@ -250,6 +252,10 @@ class FederalModel(mesa.Model):
         self.programme_fte = np.zeros(self.n_pairs)  # temporary staff of one-off programmes
         self.staff_factor = np.ones(self.n_agencies)
         self.pair_extra = np.ones(self.n_pairs)  # backlog response (_pair_backlog_response)
+        # automated decisions (Dunkelverarbeitung) skip the queue (model.kernel.queued_share)
+        self.dark_share = np.zeros(self.n_pairs)
+        self._auto_carry = np.zeros(self.n_pairs)
+        self.automated_weeks = float(p["automated_decision_weeks"])
         self.usual_stock_weeks = np.zeros(self.n_pairs)  # open cases an office holds as usual
 
         self.queues = QueueState.empty(self.n_pairs)
@@ -780,7 +786,8 @@ class FederalModel(mesa.Model):
                 self.cum_completions[sl], self._cum_lead[sl], record, buf,
                 wait, high, self.service_cv, self.noise_key, lo,
                 self.outside_share[sl], self.outside_mean[sl], self.outside_returns[sl],
-                self._cum_office[sl],
+                self._cum_office[sl], self.dark_share[sl], self._auto_carry[sl],
+                self.automated_weeks,
             )  # fmt: skip
             return weekly, buf, cum_a, cum_c
 
@@ -824,11 +831,20 @@ class FederalModel(mesa.Model):
             sub = QueueState(q.backlog[sl].copy(), q.oldest[sl].copy(), q.credit[sl].copy())
             outside = (self.outside_share[sl], self.outside_mean[sl], self.outside_returns[sl])
             wait, high = self._queueing_inputs(sl, starts, season, shock)
+            # automated decisions skip the queue; the queued cases carry the minutes
+            dark = self.dark_share[sl]
+            active = (dark > 0.0) & (cap_per_fte > 0.0)
+            qs = np.where(active, np.maximum(1.0 - dark, QUEUED_SHARE_MIN), 1.0)
+            carry = self._auto_carry[sl].copy()
             for i in range(arrivals.shape[0]):
                 a = arrivals[i, sl]
+                c = carry + a * dark
+                auto = np.where(active, np.minimum(np.floor(c + WHOLE_CASE_TOLERANCE), a), 0.0)
+                carry = np.where(active, np.maximum(c - auto, 0.0), carry)
+                a = a - auto
                 # staffing: the fungible pool follows expected plus waiting work
                 if self.fungible_share > 0:
-                    waiting = sub.backlog * minutes
+                    waiting = sub.backlog * (minutes / qs)
                     denom = agency_work + np.bincount(ag, waiting, minlength=n_ag)[ag]
                     with np.errstate(invalid="ignore", divide="ignore"):
                         share = np.where(denom > 0, (work + waiting) / denom, own_share)
@@ -836,27 +852,42 @@ class FederalModel(mesa.Model):
                 else:
                     fte = own
                 # processing
-                capacity = fte * cap_per_fte
+                capacity = fte * cap_per_fte * qs
                 shift = None
                 if high[i].any():
                     z = normal_draws(self.noise_key, lo, hi - lo, t0 + i)
                     shift = np.where(high[i][ag], self.service_cv * np.sqrt(capacity) * z, 0.0)
-                flows = step_queues(sub, float(t0 + i), a, capacity, proc, shift, wait[i][ag])
+                flows = step_queues(sub, float(t0 + i), a, capacity, proc / qs, shift,
+                                    wait[i][ag])  # fmt: skip
                 office_lead = flows.lead_sum
                 # returned files wait the first pass's queueing time again (model.stages)
-                queue_wait = np.maximum(office_lead - flows.completions * proc, 0.0)
+                queue_wait = np.maximum(office_lead - flows.completions * (proc / qs), 0.0)
                 flows.lead_sum = (office_lead + flows.completions * outside[0] * outside[1]
                                   + outside[2] * queue_wait)  # fmt: skip
                 if record:
-                    self._record(t0 + i, sl, group, a, flows, sub.backlog, office_lead, outside)
+                    self._record(t0 + i, sl, group, a, flows, sub.backlog, office_lead, outside,
+                                 auto)  # fmt: skip
             q.backlog[sl], q.oldest[sl], q.credit[sl] = sub.backlog, sub.oldest, sub.credit
+            self._auto_carry[sl] = carry
 
     def _record(self, t: int, sl: slice, group: np.ndarray, arrivals: np.ndarray, flows,
                 backlog: np.ndarray, office_lead: np.ndarray,
-                outside: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:  # fmt: skip
+                outside: tuple[np.ndarray, np.ndarray, np.ndarray],
+                auto: np.ndarray) -> None:  # fmt: skip
         n = self.n_groups
         done, lead = flows.completions, flows.lead_sum
         row = self.weekly[t]
+        # automated decisions first, in the kernel's order of additions
+        auto_lead = auto * self.automated_weeks
+        row[0] += np.bincount(group, auto, minlength=n)
+        row[1] += np.bincount(group, auto, minlength=n)
+        row[3] += np.bincount(group, auto_lead, minlength=n)
+        row[9] += np.bincount(group, auto_lead, minlength=n)
+        row[10] += np.bincount(group, auto, minlength=n)
+        self.cum_arrivals[sl] += auto
+        self.cum_completions[sl] += auto
+        self._cum_lead[sl] += auto_lead
+        self._cum_office[sl] += auto_lead
         row[0] += np.bincount(group, arrivals, minlength=n)
         row[1] += np.bincount(group, done, minlength=n)
         row[2] += np.bincount(group, backlog, minlength=n)
@@ -887,10 +918,10 @@ class FederalModel(mesa.Model):
         self._cum_office[sl] += office_lead
         if self.trace is not None:
             tr = self.trace
-            tr.arrivals[t, sl] = arrivals
-            tr.completions[t, sl] = done
+            tr.arrivals[t, sl] = arrivals + auto
+            tr.completions[t, sl] = done + auto
             tr.backlog[t, sl] = backlog
-            tr.lead_sum[t, sl] = lead
+            tr.lead_sum[t, sl] = lead + auto_lead
             tr.cum_arrivals[t, sl] = self.cum_arrivals[sl]
             tr.cum_completions[t, sl] = self.cum_completions[sl]
             tr.transfers_in[t, sl] = self.transfers_in[sl]

@@ -88,6 +88,9 @@ def advance_block(
     outside_mean: np.ndarray,
     outside_returns: np.ndarray,
     cum_office: np.ndarray,
+    dark: np.ndarray,
+    auto_carry: np.ndarray,
+    auto_weeks: float,
 ) -> None:  # pragma: no cover - compiled; checked against the numpy reference in tests
     """Advance one block of pairs through ``arrivals.shape[1]`` weeks (mutates the state).
 
@@ -131,6 +134,13 @@ def advance_block(
             back to the office after waiting outside (answers, statements); each return
             waits the office's queueing time of the week again (the first pass's wait, FIFO).
         cum_office: Cumulative office lead sums per pair (first pass: queue and processing).
+        dark: Per pair, the share of its arrivals decided automatically without a clerk
+            (automation share x (1 - checked share)); they skip the queue while the pair's
+            procedure runs (``capacity_per_fte > 0``), and the queue's cases carry the
+            pair's minutes (:func:`queued_share`).
+        auto_carry: Per pair, the fraction of an automated case carried to the next week
+            (state; whole cases are split off, :func:`split_automated`).
+        auto_weeks: Lead time of an automated decision (``automated_decision_weeks``).
     """
     n_weeks = arrivals.shape[1]
     n_agencies = agency_start.shape[0] - 1
@@ -146,20 +156,42 @@ def advance_block(
             waiting_agency = 0.0
             if fungible_share > 0.0:
                 for p in range(first, last):
-                    waiting_agency += backlog[p] * minutes[p]
+                    qs = queued_share(dark[p], capacity_per_fte[p])
+                    waiting_agency += backlog[p] * (minutes[p] / qs)
             wait_floor = within_wait[i, g]
             busy_noise = high_load[i, g]
             for p in range(first, last):
                 a = float(arrivals[p, i])
+                qs = queued_share(dark[p], capacity_per_fte[p])
+                auto = 0.0
+                if qs < 1.0:  # automated decisions skip the queue (issue 16, item 5)
+                    auto, auto_carry[p] = split_automated(a, dark[p], auto_carry[p])
+                    a -= auto
+                    if auto > 0.0:
+                        if record:
+                            grp = np.uint64(group[p])
+                            weekly[i, 0, grp] += auto
+                            weekly[i, 1, grp] += auto
+                            weekly[i, 3, grp] += auto * auto_weeks
+                            weekly[i, 9, grp] += auto * auto_weeks
+                            weekly[i, 10, grp] += auto
+                            cum_arrivals[p] += auto
+                            cum_completions[p] += auto
+                            cum_lead[p] += auto * auto_weeks
+                            cum_office[p] += auto * auto_weeks
+                        if do_trace:
+                            trace[0, i, p] = auto
+                            trace[1, i, p] = auto
+                            trace[3, i, p] = auto * auto_weeks
                 b0 = backlog[p]
                 if fungible_share > 0.0:
-                    waiting = b0 * minutes[p]
+                    waiting = b0 * (minutes[p] / qs)
                     denom = agency_work[p] + waiting_agency
                     share = (expected_work[p] + waiting) / denom if denom > 0.0 else own_share[p]
                     fte = keep_fte[p] + pool_fte[p] * share
                 else:
                     fte = own_fte[p]
-                capacity = fte * capacity_per_fte[p]
+                capacity = fte * capacity_per_fte[p] * qs
                 # --- the FIFO rule of model.processing.step_queues, per pair ---
                 c0 = credit[p]
                 avail = c0 + capacity
@@ -204,7 +236,7 @@ def advance_block(
                 if floor_wait > lead:
                     lead = floor_wait
                 queue_wait = lead  # the first pass's waiting (sum over the decided cases)
-                lead += done * processing_weeks[p]
+                lead += done * (processing_weeks[p] / qs)
                 office_lead = lead
                 s_out = outside_share[p]
                 m_out = outside_mean[p]
@@ -239,10 +271,36 @@ def advance_block(
                     cum_lead[p] += lead
                     cum_office[p] += office_lead
                 if do_trace:
-                    trace[0, i, p] = a
-                    trace[1, i, p] = done
+                    trace[0, i, p] = a + auto
+                    trace[1, i, p] = done + auto
                     trace[2, i, p] = left
-                    trace[3, i, p] = lead
+                    trace[3, i, p] = lead + auto * auto_weeks
+
+
+QUEUED_SHARE_MIN = 1e-6
+"""Smallest share of a pair's arrivals that is taken to queue (a numerical guard: with every
+case automated and none checked, the queue's minutes per case would be infinite)."""
+
+
+@njit(cache=True, nogil=True)
+def queued_share(dark: float, capacity_per_fte: float) -> float:  # pragma: no cover - compiled
+    """Share of a pair's arrivals that queue for a clerk: ``1 - dark`` while its procedure
+    runs, 1 while it decides nothing (a platform before its IT is ready: every case waits).
+    The queued cases carry all the pair's staff minutes, so a queued case takes ``minutes /
+    share`` (checked automated cases and manual ones), and the pair's work is unchanged."""
+    if dark <= 0.0 or capacity_per_fte <= 0.0:
+        return 1.0
+    return max(1.0 - dark, QUEUED_SHARE_MIN)
+
+
+@njit(cache=True, nogil=True)
+def split_automated(arrivals: float, dark: float, carry: float) -> tuple[float, float]:
+    """Whole automated cases of a pair-week and the carried fraction: ``carry + arrivals x
+    dark`` rounded down (at most the arrivals), the rest carried (deterministic, so common
+    random numbers hold; exact in expectation)."""  # pragma: no cover - compiled
+    c = carry + arrivals * dark
+    auto = min(np.floor(c + WHOLE_CASE_TOLERANCE), arrivals)
+    return auto, max(c - auto, 0.0)
 
 
 @njit(cache=True, nogil=True)

@@ -334,6 +334,14 @@ def setup_execution(m, catalogue, moves: list[Move], utilisation: float) -> Exec
         m.base_fte[new_platform] += m.platform_fte[new_platform]
     rt = ExecutionRuntime(states, m.minutes.copy(), per_service["automation_potential"][ps],
                           central_factor, kept, p, m.seed)  # fmt: skip
+    # a one-off programme's procedure built for automated decisions decides them from its
+    # opening (demand_shocks.csv automated_share, at most the service's potential)
+    for sid, share in zip(catalogue.shocks["service_id"], catalogue.shocks["automated_share"],
+                          strict=True):  # fmt: skip
+        if sid in code and share > 0:
+            on = ps == code[sid]
+            rt.automation[on] = np.maximum(rt.automation[on],
+                                           np.minimum(float(share), rt.potential[on]))  # fmt: skip
     rt.prestart_efa(0)
     return rt
 
@@ -461,6 +469,8 @@ def set_minutes(m, rt: ExecutionRuntime) -> None:
                      rt.check_share(), m.fte_minutes_week, m.productivity, m.pair_weekly_cases,
                      m.office_factor, m.minutes, m.processing_weeks, m.capacity_per_fte,
                      m.expected_work)  # fmt: skip
+    # automated cases that no clerk checks skip the queue (model.kernel.queued_share)
+    m.dark_share[:] = rt.automation * (1.0 - float(rt.p["automation_check_share"]))
 
 
 def _move_columns(arrivals: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:

@@ -63,7 +63,8 @@ def weekly_table(m: FederalModel) -> pd.DataFrame:
             "backlog": w[:, F["backlog"]].ravel().astype(np.int64),
             "lead_time_weeks": lead.ravel(),
             "office_lead_time_weeks": office_lead.ravel(),
-            "waiting_outside": (w[:, F["arrivals"]] * outside).ravel(),
+            "waiting_outside": ((w[:, F["arrivals"]] - w[:, F["auto_completions"]])
+                                * outside).ravel(),  # fmt: skip
             "staff_fte": w[:, F["staff_fte"]].ravel(),
         }
     )
@@ -154,7 +155,8 @@ def kpi_table(m: FederalModel) -> pd.DataFrame:
         "over_8w": sums["over_8w"] * app,
         "over_12w": sums["over_12w"] * app,
         "office_lead_app": sums["office_lead_sum"] * app,
-        "outside_stock": sums["arrivals"] * app * outside / n_weeks,
+        # automated decisions do not wait outside
+        "outside_stock": (sums["arrivals"] - sums["auto_completions"]) * app * outside / n_weeks,
         "fte_mean": sums["staff_fte"] / n_weeks,
         "used_minutes": used_minutes,
         "available_minutes": sums["work_minutes"],
@@ -253,14 +255,19 @@ def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,
     weekly group aggregates (a group-week's office time is its mean): the rule of
     :func:`lead_time_quantile`, bisected for all years and both quantiles at once."""
     w = m.weekly
-    done = w[:, F["completions"]]
+    # automated decisions (a mass at automated_decision_weeks) apart from the queued ones
+    auto = w[:, F["auto_completions"]]
+    done = w[:, F["completions"]] - auto
+    auto_weeks = m.automated_weeks
     share, _ = outside_by_group(m)
     with np.errstate(invalid="ignore", divide="ignore"):
         safe = np.where(done > 0, done, 1.0)
-        office = np.where(done > 0, w[:, F["office_lead_sum"]] / safe, 0.0)
+        office = np.where(done > 0, (w[:, F["office_lead_sum"]] - auto * auto_weeks) / safe,
+                          0.0)  # fmt: skip
         # the outside wait of those that wait outside, with their returns' waits at the office
         # (lead - office = share x mean per decided application; model.kernel.advance_block)
-        beyond = np.where(done > 0, w[:, F["lead_sum"]] / safe, 0.0) - office
+        beyond = np.where(done > 0, (w[:, F["lead_sum"]] - auto * auto_weeks) / safe,
+                          0.0) - office  # fmt: skip
         # (a group-week without decisions has none to spread: mean 0)
         mean = np.where((done > 0) & (share > 0), beyond / np.where(share > 0, share, 1.0),
                         0.0)  # fmt: skip
@@ -278,23 +285,27 @@ def _quantile_kpis(m: FederalModel, breakdowns, year_idx: np.ndarray,
         c = np.zeros((n_years, int(np.bincount(year_idx).max()), int(mask.sum())))
         q = np.zeros_like(c)
         mu = np.zeros_like(c)
+        automated = np.zeros(n_years)
         for yi in range(n_years):  # pad years to the same number of weeks (with no cases)
             wk = np.flatnonzero(year_idx == yi)
             c[yi, : len(wk)], q[yi, : len(wk)] = done[wk][:, mask], office[wk][:, mask]
             mu[yi, : len(wk)] = mean[wk][:, mask]
+            automated[yi] = auto[wk][:, mask].sum()
         staged = (s > 0) & (mu > 0)
         mu_safe = np.where(staged, mu, 1.0)
-        total = c.sum(axis=(1, 2))  # (years,)
+        total = c.sum(axis=(1, 2)) + automated  # (years,)
         # each year's search interval from that year's values only, so that a year's quantile
         # does not depend on later years (common random numbers across scenarios)
         reach = np.where(staged, mu, 0.0).max(axis=(1, 2)) * np.log(1.0 / (1.0 - probs.max()))
         lo = np.zeros((len(QUANTILES), n_years))
-        hi = np.broadcast_to(q.max(axis=(1, 2)) + reach + 1e-9, lo.shape).copy()
+        top = np.maximum(q.max(axis=(1, 2)) + reach, np.where(automated > 0, auto_weeks, 0.0))
+        hi = np.broadcast_to(top + 1e-9, lo.shape).copy()
         for _ in range(BISECTIONS):
             mid = 0.5 * (lo + hi)
             x = mid[:, :, None, None]  # (quantiles, years, 1, 1)
             tail = np.where(staged, s * np.exp(-np.maximum(x - q, 0.0) / mu_safe), 0.0)
             cdf = (c * np.where(x >= q, 1.0 - tail, 0.0)).sum(axis=(2, 3))
+            cdf = cdf + automated * (mid >= auto_weeks)
             with np.errstate(invalid="ignore", divide="ignore"):
                 above = cdf / total >= probs
             hi = np.where(above, mid, hi)

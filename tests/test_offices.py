@@ -139,3 +139,56 @@ def test_backlog_response_is_the_team_not_the_agency(built):
         assert m._pair_backlog_response()[hot] == 1.0
     finally:
         m.queues.backlog[:] = saved
+
+
+# --- automated cases do not queue (issue 16, item 5) ------------------------------------------
+
+EPP = """[scenario]
+name = "epp_2023"
+description = "The Energiepreispauschale for students as it happened, 2023 (test)."
+extends = "{base}"
+end = 2023-06-30
+
+[shocks.epp200]
+start = 2023-03-15
+"""
+
+
+def test_an_automated_programme_decides_within_days(tmp_path):
+    """The one-off payment to students (automated_share 1 in demand_shocks.csv): the
+    unchecked share of applications is decided at automated_decision_weeks without queueing,
+    so its median lead time is that and the first weeks' decisions are in the hundreds of
+    thousands; the checked share queues for clerks; cases are conserved."""
+    from pathlib import Path
+
+    from model.engine import AGG_FIELDS
+    from model.results import kpi_table
+
+    base = Path("scenarios/baseline.toml").resolve()
+    (tmp_path / "epp.toml").write_text(EPP.format(base=base), encoding="utf-8")
+    sc = load_scenario(tmp_path / "epp.toml")
+    m = FederalModel(sc, seed=0).run()
+    F = {name: i for i, name in enumerate(AGG_FIELDS)}
+    g = np.flatnonzero(m.routing.groups["service_id"].to_numpy() == "epp200")
+    arrivals = m.weekly[:, F["arrivals"], g].sum()
+    auto = m.weekly[:, F["auto_completions"], g].sum()
+    check = float(sc.parameters["automation_check_share"])
+    assert arrivals > 1_000_000
+    assert auto == pytest.approx(arrivals * (1.0 - check), rel=1e-3)  # whole cases, carried
+    first = m.calendar.week_of(dt.date(2023, 3, 13))
+    assert m.weekly[first, F["completions"], g].sum() > 100_000
+    k = kpi_table(m)
+    row = k[(k.kpi == "lead_time_median_weeks") & (k.service_id == "epp200") & (k.year == 2023)]
+    assert float(row["value"].iloc[0]) == pytest.approx(
+        float(sc.parameters["automated_decision_weeks"]), abs=1e-6)
+    # conservation: arrivals = completions + open cases, per pair
+    pairs = m.pair_service == list(m.routing.services).index("epp200")
+    np.testing.assert_allclose(m.cum_arrivals[pairs],
+                               m.cum_completions[pairs] + m.queues.backlog[pairs])  # fmt: skip
+    # without automation every application queues: much slower
+    manual = FederalModel(sc.with_parameters(automation_check_share=1.0), seed=0).run()
+    assert manual.weekly[:, F["auto_completions"], g].sum() == 0
+    km = kpi_table(manual)
+    slow = km[(km.kpi == "lead_time_weeks") & (km.service_id == "epp200") & (km.year == 2023)]
+    fast = k[(k.kpi == "lead_time_weeks") & (k.service_id == "epp200") & (k.year == 2023)]
+    assert float(fast["value"].iloc[0]) < 0.7 * float(slow["value"].iloc[0])

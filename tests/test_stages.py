@@ -204,8 +204,9 @@ def test_returned_files_wait_the_first_pass_again(kernel):
 def baseline_pair():
     """Half a year of the baseline at verwaltung granularity, with and without stages."""
     sc = load_scenario("scenarios/baseline.toml")
+    # every automated case checked: none skips the queue (its lead has no outside wait)
     sc = dataclasses.replace(sc, end=dt.date(2023, 6, 30)).with_parameters(
-        granularity="verwaltung")
+        granularity="verwaltung", automation_check_share=1.0)
     staged = FederalModel(sc, seed=2).run()
     queue = FederalModel(sc.with_parameters(case_path="queue"), seed=2).run()
     return staged, queue
