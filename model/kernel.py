@@ -147,6 +147,16 @@ def advance_block(
     do_trace = trace.shape[0] > 0
     n_thresholds = thresholds.shape[0]
     lowest_threshold = thresholds[0]
+    # per pair and constant over the block: the queued share and the queued case's minutes
+    # (hoisted out of the pair-week loop; the same values, so the same bits, as inside it)
+    n_pairs = arrivals.shape[0]
+    queued = np.empty(n_pairs)
+    queued_minutes = np.empty(n_pairs)
+    queued_processing = np.empty(n_pairs)
+    for p in range(n_pairs):
+        queued[p] = queued_share(dark[p], capacity_per_fte[p])
+        queued_minutes[p] = minutes[p] / queued[p]
+        queued_processing[p] = processing_weeks[p] / queued[p]
     for g in range(n_agencies):
         # unsigned pair indices: the compiler then drops the negative-index wraparound of
         # every array access (about 10 % of the loop's time)
@@ -156,13 +166,12 @@ def advance_block(
             waiting_agency = 0.0
             if fungible_share > 0.0:
                 for p in range(first, last):
-                    qs = queued_share(dark[p], capacity_per_fte[p])
-                    waiting_agency += backlog[p] * (minutes[p] / qs)
+                    waiting_agency += backlog[p] * queued_minutes[p]
             wait_floor = within_wait[i, g]
             busy_noise = high_load[i, g]
             for p in range(first, last):
                 a = float(arrivals[p, i])
-                qs = queued_share(dark[p], capacity_per_fte[p])
+                qs = queued[p]
                 auto = 0.0
                 if qs < 1.0:  # automated decisions skip the queue (issue 16, item 5)
                     auto, auto_carry[p] = split_automated(a, dark[p], auto_carry[p])
@@ -185,7 +194,7 @@ def advance_block(
                             trace[3, i, p] = auto * auto_weeks
                 b0 = backlog[p]
                 if fungible_share > 0.0:
-                    waiting = b0 * (minutes[p] / qs)
+                    waiting = b0 * queued_minutes[p]
                     denom = agency_work[p] + waiting_agency
                     share = (expected_work[p] + waiting) / denom if denom > 0.0 else own_share[p]
                     fte = keep_fte[p] + pool_fte[p] * share
@@ -236,7 +245,7 @@ def advance_block(
                 if floor_wait > lead:
                     lead = floor_wait
                 queue_wait = lead  # the first pass's waiting (sum over the decided cases)
-                lead += done * (processing_weeks[p] / qs)
+                lead += done * queued_processing[p]
                 office_lead = lead
                 s_out = outside_share[p]
                 m_out = outside_mean[p]
