@@ -9,7 +9,10 @@ A run folder looks like this (see ``runs/README.md``)::
       agencies.parquet
 
 The manifest holds no user names, no absolute paths and no pickles: a run can be shared or
-archived as it is.
+archived as it is. Paths the user gives are the user's business and never refused: a file is
+recorded relative to a reference folder where that is possible and by its name (with a
+content hash) where it is not (:func:`portable_path`); free text the user writes (values under
+the keys in :data:`PROSE_KEYS`) is kept as written (docs/SCENARIOS.md, "Paths in manifests").
 
 Writing is atomic. :func:`write_run` writes everything into a hidden sibling folder
 ``.NAME.tmp-XXXXXXXX``, syncs every file to disk, writes ``manifest.json`` last and then renames
@@ -71,6 +74,9 @@ _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMP_DIR_NAME = re.compile(r"^\.(?P<run>.+)\.(?P<kind>tmp|old)-(?P<token>[0-9a-f]{8})$")
 _TEMP_DIR_IN_TEXT = re.compile(r"(^|[\\/])\.[^\\/]+\.(tmp|old)-[0-9a-f]{8}([\\/]|$)")
 _WINDOWS_ABSOLUTE = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")
+# Values under these keys are the user's own words (a scenario's name, a description that
+# quotes "/home/anna/notes" or starts with "/"), not paths foedsim recorded: never checked.
+PROSE_KEYS = frozenset({"name", "description"})
 
 
 class RunExistsError(FoedsimError):
@@ -211,12 +217,69 @@ def _home_dirs() -> list[str]:
     return sorted(h for h in candidates if len(h.strip("/\\")) > 0)
 
 
+def path_problem(text: str, homes: list[str] | None = None) -> str | None:
+    """Why ``text`` may not stand in a manifest as a path, or None if it may.
+
+    Args:
+        text: A string of the manifest.
+        homes: The user's home folders (default: asked from the system).
+
+    Returns:
+        ``"an absolute path"`` (starts with ``/``, ``~/``, a Windows drive or a UNC prefix),
+        ``"a path into the home folder"`` (contains the home folder) or ``"a temporary run
+        folder"`` (contains one of :func:`write_run`'s hidden folders); None otherwise.
+    """
+    homes = _home_dirs() if homes is None else homes
+    if text.startswith("/") or text.startswith("~/") or _WINDOWS_ABSOLUTE.match(text):
+        return "an absolute path"
+    # The home folder as a whole path component: "/root" is in "/root/x", not in "a/rootless".
+    if any(re.search(re.escape(home) + r"([\\/]|$)", text) for home in homes):
+        return "a path into the home folder"
+    if _TEMP_DIR_IN_TEXT.search(text):
+        return "a temporary run folder"
+    return None
+
+
+def portable_path(
+    file: str | os.PathLike[str], anchor: str | os.PathLike[str] | None = None
+) -> str:
+    """How a file the user named is recorded in a manifest: never refused, never absolute.
+
+    Relative to ``anchor`` (with ``/`` as separator) when the file and the anchor share a
+    folder below the file system root and below the folder that holds the home folders
+    (``scenarios/baseline.toml``, ``../baseline.toml``); otherwise the file's name alone
+    (``x.toml``): a relative path that climbs to the root would spell out the absolute one.
+    Purely lexical (``os.path.abspath``), so the same inputs give the same string anywhere.
+
+    Args:
+        file: The file, absolute, relative to the current folder, or starting with ``~``.
+        anchor: The reference folder (default: the current folder), e.g. a batch file's folder.
+
+    Returns:
+        A string for which :func:`path_problem` is None.
+    """
+    target = os.path.abspath(os.path.expanduser(os.fspath(file)))
+    base = os.path.abspath(os.path.expanduser(os.fspath(anchor)) if anchor is not None else ".")
+    name = Path(target).name
+    try:
+        common = Path(os.path.commonpath([target, base]))
+    except ValueError:  # different Windows drives
+        return name
+    homes = [Path(home) for home in _home_dirs()]
+    # "/" or "/home": what lies below would name the machine's folders or another user.
+    if common == Path(common.anchor) or any(common in home.parents for home in homes):
+        return name
+    recorded = Path(os.path.relpath(target, base)).as_posix()
+    return name if path_problem(recorded) else recorded
+
+
 def assert_no_absolute_paths(obj: Any, where: str = "manifest") -> None:
     """Check that no string in ``obj`` (keys included) is an absolute or machine-specific path.
 
     Flags strings that start with ``/``, a Windows drive (``C:\\``, ``C:/``), a UNC prefix
     (``\\\\``) or ``~/``, that contain the user's home folder, or that contain one of the
-    hidden temp folders of :func:`write_run`.
+    hidden temp folders of :func:`write_run` (:func:`path_problem`). Values under a key of
+    :data:`PROSE_KEYS` (``name``, ``description``) are the user's own words and not checked.
 
     Args:
         obj: A JSON-like value (dicts, lists, tuples, strings, numbers).
@@ -228,15 +291,9 @@ def assert_no_absolute_paths(obj: Any, where: str = "manifest") -> None:
     homes = _home_dirs()
 
     def check_string(text: str, place: str) -> None:
-        if text.startswith("/") or text.startswith("~/") or _WINDOWS_ABSOLUTE.match(text):
-            reason = "an absolute path"
-        elif any(home in text for home in homes):
-            reason = "a path into the home folder"
-        elif _TEMP_DIR_IN_TEXT.search(text):
-            reason = "a temporary run folder"
-        else:
-            return
-        raise ValueError(f"{place} looks like {reason} ({text!r}); store paths relative")
+        reason = path_problem(text, homes)
+        if reason:
+            raise ValueError(f"{place} looks like {reason} ({text!r}); store paths relative")
 
     def walk(value: Any, place: str) -> None:
         if isinstance(value, str):
@@ -245,12 +302,38 @@ def assert_no_absolute_paths(obj: Any, where: str = "manifest") -> None:
             for key, item in value.items():
                 if isinstance(key, str):
                     check_string(key, f"{place} key")
+                if key in PROSE_KEYS and isinstance(item, str):
+                    continue
                 walk(item, f"{place}.{key}")
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 walk(item, f"{place}[{index}]")
 
     walk(obj, where)
+
+
+def check_manifest_inputs(
+    scenario: dict[str, Any],
+    seed: int,
+    tables: list[str],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Every check :func:`make_manifest` and :func:`write_run` make on what the caller gives,
+    without asking git: call it before a simulation, so that none can fire after one.
+
+    Args:
+        scenario, seed, tables, extra: As for :func:`make_manifest`.
+
+    Raises:
+        TypeError: ``seed`` is not an int, or ``scenario``/``extra`` is not JSON-ready.
+        ValueError: A table name is not a lower_snake_case identifier or is repeated, or a
+            path in ``scenario`` or ``extra`` is absolute (:func:`assert_no_absolute_paths`).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    _check_table_names(list(tables))
+    assert_no_absolute_paths(_json_ready(scenario, "scenario"), "manifest.scenario")
+    assert_no_absolute_paths(_json_ready(extra or {}, "extra"), "manifest.extra")
 
 
 # --- writing ---------------------------------------------------------------------------------
