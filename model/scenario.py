@@ -5,7 +5,7 @@ A scenario file has these tables (every key optional except where noted)::
     [scenario]
     name = "central_bund_cloud"       # defaults to the file name
     description = "..."
-    extends = "baseline.toml"         # a path relative to this file
+    extends = "baseline.toml"         # a path relative to this file, or an absolute one
     start = 2023-01-02                # TOML dates
     end = 2035-12-31
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from typing import Any
 
 from model.checks import Check, check_table, is_bool, is_str, number, read_toml, unknown
 from model.checks import err as _err
+from model.errors import ScenarioError
 from model.parameters import REGISTRY, Registry, Value
 
 # The model's time frame: initial state is calibrated to 2023 (FACTS.md, Destatis 2023/24) and
@@ -91,14 +93,18 @@ class Scenario:
     Attributes:
         name: Scenario name.
         description: One paragraph in plain words.
-        files: The file chain that defined it, base first, as given (relative paths stay
-            relative; used in manifests, so no absolute paths of the user's machine).
+        files: The file chain that defined it, base first, as given (absolute or relative;
+            :meth:`to_dict` turns them into what a manifest records, see
+            :func:`model.storage.portable_path`).
         start: First simulated day.
         end: Last simulated day.
         parameters: Every registry parameter with its value in this scenario.
         services: Per-service settings ``{service_id: {key: value}}`` (only those set).
         shocks: Switched-on one-off programmes ``{shock_id: {"start": date, "scale": x}}``.
         execution: The ``[[execution]]`` entries, those of the files it extends first.
+        file_sha256: SHA-256 of each file of ``files`` as read (hex), in the same order; empty
+            for a scenario not read from files. Identifies a file whose path a manifest cannot
+            record (one outside the current folder's tree is recorded by its name only).
     """
 
     name: str
@@ -110,14 +116,25 @@ class Scenario:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     shocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     execution: list[dict[str, Any]] = field(default_factory=list)
+    file_sha256: tuple[str, ...] = ()
 
     def overrides(self) -> dict[str, Value]:
         """Return the parameters whose value differs from the registry default."""
         defaults = REGISTRY.defaults()
         return {k: v for k, v in self.parameters.items() if defaults[k] != v}
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (dates as ISO strings) for manifests."""
+    def to_dict(self, file_hashes: bool = False) -> dict[str, Any]:
+        """Return a JSON-ready dict (dates as ISO strings) for manifests.
+
+        ``files`` holds what a manifest may record (never refused, never absolute): a relative
+        path as given, an absolute one relative to the current folder where it lies below a
+        folder it shares with it, else the file's name (:func:`model.storage.portable_path`).
+
+        Args:
+            file_hashes: Add ``file_sha256`` (see the attribute). Run manifests do; a batch's
+                definition does not, so that editing a comment in a scenario file does not
+                change the batch it belongs to.
+        """
 
         def conv(v: Any) -> Any:
             if isinstance(v, dt.date):
@@ -132,13 +149,14 @@ class Scenario:
             {
                 "name": self.name,
                 "description": self.description,
-                "files": list(self.files),
+                "files": [_recorded_file(f) for f in self.files],
                 "start": self.start,
                 "end": self.end,
                 "parameters": self.parameters,
                 "services": self.services,
                 "shocks": self.shocks,
                 "execution": self.execution,
+                **({"file_sha256": list(self.file_sha256)} if file_hashes else {}),
             }
         )
 
@@ -151,8 +169,19 @@ class Scenario:
         return Scenario(
             self.name, self.description, self.files, self.start, self.end, params,
             copy.deepcopy(self.services), copy.deepcopy(self.shocks),
-            copy.deepcopy(self.execution),
+            copy.deepcopy(self.execution), self.file_sha256,
         )  # fmt: skip
+
+
+def _recorded_file(file: str) -> str:
+    """A file of :attr:`Scenario.files` as a manifest records it (see :meth:`Scenario.to_dict`)."""
+    from model.storage import path_problem, portable_path  # storage imports pandas
+
+    if Path(file).expanduser().is_absolute():
+        return portable_path(file)
+    # Relative paths stay as given (a batch's are relative to its batch file, not to the
+    # current folder); one that names the home folder is recorded by its file name.
+    return Path(file).name if path_problem(file) else file
 
 
 def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -263,6 +292,7 @@ def load_scenario(
     service_ids, shock_ids, land_codes = list(service_ids), list(shock_ids), list(land_codes)
 
     chain: list[tuple[str, dict[str, Any]]] = []
+    hashes: list[str] = []
     seen: list[Path] = []
     path = Path(path)
     shown = str(path)
@@ -275,13 +305,19 @@ def load_scenario(
         data = read_toml(path, shown)
         validate_file_contents(shown, data, service_ids, shock_ids, land_codes)
         chain.append((shown, data))
+        hashes.append(_sha256(path, shown))
         parent = data.get("scenario", {}).get("extends")
         if parent is None:
             break
-        nxt = path.parent / parent
+        # Relative to this file, or absolute (also "~/..."): where the file lies is the
+        # user's business; manifests record it without the absolute path (to_dict).
+        parent_path = Path(parent).expanduser()
+        nxt = path.parent / parent_path
         if not nxt.is_file():
-            raise _err(shown, "scenario.extends", f"file {parent!r} not found next to {shown}")
-        path, shown = nxt, str(Path(shown).parent / parent)
+            where = "" if parent_path.is_absolute() else f" next to {shown}"
+            raise _err(shown, "scenario.extends", f"file {parent!r} not found{where}; "
+                       "allowed: a scenario file, relative to this file or absolute")  # fmt: skip
+        path, shown = nxt, str(Path(shown).parent / parent_path)
 
     merged: dict[str, Any] = {}
     execution: list[dict[str, Any]] = []
@@ -319,7 +355,16 @@ def load_scenario(
         services=services,
         shocks={k: {"scale": 1.0, **v} for k, v in merged.get("shocks", {}).items()},
         execution=execution,
+        file_sha256=tuple(reversed(hashes)),
     )
+
+
+def _sha256(path: Path, shown: str) -> str:
+    """SHA-256 (hex) of a file just read; a one-line error if it cannot be read again."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ScenarioError(f"{shown}: cannot be read ({exc.__class__.__name__}: {exc})") from None
 
 
 def _check_execution(file: str, entries: list[dict[str, Any]], params: dict[str, Value],
