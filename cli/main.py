@@ -153,7 +153,10 @@ def check_run_out(out: str | Path, overwrite: bool) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and write its tables and manifest."""
-    default = Path("runs") / f"{Path(args.scenario).stem}-seed{args.seed}"
+    # Any path the user gives works (absolute, "~/..."): the manifest records it without the
+    # absolute part (model.storage.portable_path), checked before the simulation starts.
+    scenario = Path(args.scenario).expanduser()
+    default = Path("runs") / f"{scenario.stem}-seed{args.seed}"
     out = check_run_out(default if args.out is None else args.out, args.overwrite)
     from model.runner import freeze_imports, run_scenario
 
@@ -163,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"\r  simulated {week}/{n} weeks", end="", file=sys.stderr, flush=True)
 
     try:
-        outcome = run_scenario(args.scenario, seed=args.seed, tables=args.tables, out=out,
+        outcome = run_scenario(scenario, seed=args.seed, tables=args.tables, out=out,
                                overwrite=args.overwrite, threads=args.threads,
                                progress=progress)  # fmt: skip
     except OutOfSpaceError as exc:
@@ -191,7 +194,7 @@ def cmd_des(args: argparse.Namespace) -> int:
     from model.des import load_office, simulate_office
 
     out = None if args.out is None else check_out_dir(args.out, "--out", DES_OUT_ALLOWED)
-    spec = load_office(args.file)
+    spec = load_office(Path(args.file).expanduser())
     if args.seed < 0:
         print(f"foedsim: error: --seed must be a non-negative integer, got {args.seed}",
               file=sys.stderr)  # fmt: skip

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from model.engine import FederalModel
+from model.errors import ScenarioError
 from model.results import fte_by_level, run_tables
 from model.scenario import Scenario, load_scenario
-from model.storage import TABLE_SETS, make_manifest, write_run
+from model.storage import TABLE_SETS, check_manifest_inputs, make_manifest, write_run
 
 
 @dataclass
@@ -79,10 +80,17 @@ def run_scenario(
         overwrite: Replace an existing run folder.
         threads: Threads for drawing arrivals (results do not depend on it).
         progress: Called as ``progress(week, n_weeks)`` after each simulated year.
+
+    Raises:
+        ScenarioError: The scenario is not valid, or (with ``out``) cannot be recorded in a
+            manifest; both are found before the simulation starts.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    record = sc.to_dict(file_hashes=True)
+    if out is not None:
+        _check_recordable(sc, record, seed, tables)
     t1 = time.perf_counter()
     model = FederalModel(sc, seed=seed, threads=threads)
     t2 = time.perf_counter()
@@ -100,8 +108,19 @@ def run_scenario(
     outcome = RunOutcome(model, result, timings)
     if out is not None:
         fte = {k: round(float(v), 1) for k, v in fte_by_level(model).items()}
-        manifest = make_manifest(sc.to_dict(), seed, list(result),
+        manifest = make_manifest(record, seed, list(result),
                                  extra={"initial_fte_by_level": fte})  # fmt: skip
         outcome.path = write_run(Path(out), result, manifest, overwrite=overwrite)
         timings["write"] = time.perf_counter() - t4
     return outcome
+
+
+def _check_recordable(sc: Scenario, record: dict[str, object], seed: int, tables: str) -> None:
+    """Make every check of the manifest before the simulation (issue 19: a manifest check
+    must never fire after one). ``to_dict`` records paths so that none is refused; should a
+    check still refuse, the message names the scenario file, not a traceback after the run."""
+    try:
+        check_manifest_inputs(record, seed, list(TABLE_SETS[tables]))
+    except (TypeError, ValueError) as exc:
+        shown = sc.files[-1] if sc.files else sc.name
+        raise ScenarioError(f"{shown}: cannot be recorded in the run's manifest: {exc}") from None
