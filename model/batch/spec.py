@@ -5,7 +5,7 @@ A batch file is TOML in ``scenarios/batches/`` (every key is described in docs/B
     [batch]
     name = "sensitivity_baseline"          # default: the file name; names the run folder
     description = "..."
-    scenarios = ["../baseline.toml"]       # paths relative to this file (required)
+    scenarios = ["../baseline.toml"]       # paths relative to this file, or absolute (required)
     replications = 2                       # seeds per scenario and design point (default 1)
     base_seed = 20230102                   # spawns one seed per replication (default 0)
     start = 2023-01-02                     # horizon: overrides every scenario's start/end
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -170,16 +169,21 @@ def scenario_slug(name: str) -> str:
 
 
 def _load_scenarios(shown: str, folder: Path, files: list[str]) -> list[Scenario]:
+    from model.storage import portable_path  # storage imports pandas; this module stays light
+
     scenarios = []
     for i, rel in enumerate(files):
-        path = folder / rel
+        path = folder / Path(rel).expanduser()
         if not path.is_file():
+            where = "" if path == Path(rel).expanduser() else f" next to {shown}"
             raise _err(shown, "batch.scenarios",
-                       f"entry {i + 1} ({rel!r}): file not found next to {shown}")  # fmt: skip
+                       f"entry {i + 1} ({rel!r}): file not found{where}; allowed: scenario "
+                       "files, relative to the batch file or absolute")  # fmt: skip
         sc = load_scenario(path)
         # Record the scenario's file chain relative to the batch file, whatever the working
-        # folder: run manifests refuse absolute paths, and the batch folder is the reference.
-        files_rel = tuple(os.path.relpath(f, folder) for f in sc.files)
+        # folder (the batch folder is the reference); a file outside the batch file's tree
+        # is recorded by its name (portable_path), since manifests hold no absolute paths.
+        files_rel = tuple(portable_path(f, folder) for f in sc.files)
         scenarios.append(dataclasses.replace(sc, files=files_rel))
     slugs = [scenario_slug(sc.name) for sc in scenarios]
     for i, slug in enumerate(slugs):
@@ -364,5 +368,20 @@ def load_batch(path: str | Path, registry: Registry = REGISTRY) -> BatchSpec:
         base_seed=base_seed,
         tables=batch.get("tables", "kpis"),
         design=design,
-        definition=_json_ready(data),
+        definition=_recordable_definition(_json_ready(data), path.parent),
     )
+
+
+def _recordable_definition(definition: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The batch file's contents as its manifest records them: the scenario entries as paths
+    relative to the batch file, an absolute one made relative or cut to its file name
+    (:func:`model.storage.portable_path`); everything else as written."""
+    from model.storage import portable_path
+
+    batch = definition.get("batch", {})
+    entries = batch.get("scenarios", [])
+    recorded = [portable_path(entry, folder) if Path(entry).expanduser().is_absolute()
+                else entry for entry in entries]  # fmt: skip
+    if recorded == entries:
+        return definition
+    return {**definition, "batch": {**batch, "scenarios": recorded}}
