@@ -17,7 +17,7 @@ import pytest
 from model.catalogue import CatalogueError, load_catalogue, read_text_table
 from model.engine import AGG_FIELDS, FederalModel
 from model.errors import ScenarioError
-from model.kernel import share_over
+from model.kernel import add_shares_over, share_over
 from model.results import agencies_table, kpi_table, lead_time_quantile, weekly_table
 from model.scenario import load_scenario
 from model.stages import COLUMNS, build_stages, load_stages
@@ -134,6 +134,21 @@ def test_share_over_matches_exponential_sampling():
     for limit in (4.0, 8.0, 12.0):
         sampled = np.mean(1.5 + waits > limit)
         assert share_over(1.5, limit, 0.6, 5.0) == pytest.approx(sampled, abs=0.003)
+
+
+@pytest.mark.parametrize("thresholds", [(4.0, 8.0, 12.0), (2.0, 3.0, 7.0, 8.0)])
+def test_add_shares_over_equals_the_formula_per_threshold(thresholds):
+    # the kernel chains the exponentials (one per distinct gap); the sum must equal done x
+    # share_over per threshold, including office times above some thresholds and no outside
+    # wait at all
+    limits = np.asarray(thresholds)
+    for office in (0.0, 1.5, 3.9, 4.0, 5.0, 7.5, 13.0):
+        for s_out, m_out in ((0.6, 5.0), (0.2, 0.3), (0.0, 0.0), (1.0, 40.0)):
+            weekly = np.zeros((2, 6 + limits.size, 3))
+            add_shares_over(weekly, 1, np.uint64(2), 7.0, office, limits, s_out, m_out)
+            want = [7.0 * share_over(office, x, s_out, m_out) for x in limits]
+            np.testing.assert_allclose(weekly[1, 6:, 2], want, rtol=1e-13, atol=0)
+            assert not weekly[0].any() and not weekly[1, :, :2].any()  # nothing elsewhere
 
 
 # --- the fixture ---------------------------------------------------------------------------
