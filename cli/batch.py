@@ -6,6 +6,7 @@ Both are thin layers over :mod:`model.batch`; heavy packages are imported in the
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -83,7 +84,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Run (or resume, or only check) a batch file."""
     from model.batch.design import plan_batch
     from model.batch.executors import make_executor
-    from model.batch.runner import run_batch
+    from model.batch.runner import BatchInterruptedError, StopSignal, run_batch, stop_on_signals
     from model.batch.spec import load_batch
 
     spec = load_batch(args.file)
@@ -105,14 +106,23 @@ def cmd_batch(args: argparse.Namespace) -> int:
               f"{', ...' if len(plan.seeds) > 5 else ''}")  # fmt: skip
         return 0
     printer = _Printer(args.quiet)
-    with make_executor(serial=args.serial, workers=args.workers, dask_local=args.dask_local,
-                       dask=args.dask) as executor:  # fmt: skip
-        print(f"executor: {executor.name}, {executor.workers} worker(s); writing {out}")
+    # SIGINT and SIGTERM stop the batch cleanly from here on: run_batch stops the workers and
+    # stores what finished; a signal while the executor starts or closes is caught below.
+    with stop_on_signals():
         try:
-            report = run_batch(spec, out, executor=executor, resume=args.resume,
-                               progress=printer)  # fmt: skip
-        finally:
-            printer.end()
+            with make_executor(serial=args.serial, workers=args.workers,
+                               dask_local=args.dask_local, dask=args.dask) as executor:  # fmt: skip
+                print(f"executor: {executor.name}, {executor.workers} worker(s); writing {out}")
+                try:
+                    report = run_batch(spec, out, executor=executor, resume=args.resume,
+                                       progress=printer)  # fmt: skip
+                finally:
+                    printer.end()
+        except StopSignal as stop:
+            raise BatchInterruptedError(
+                f"interrupted ({signal.Signals(stop.signum).name}); finished runs are stored in "
+                f"{out}; continue with: foedsim batch {spec.file} --out {out} --resume",
+                stop.signum) from None
     print(f"{report.done}/{report.total} runs done ({report.ran} run now, {report.reused} "
           f"found finished) in {report.seconds:.1f} s; summary: {out / 'summary'}")  # fmt: skip
     if report.failed:

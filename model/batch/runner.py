@@ -15,8 +15,10 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -40,9 +42,67 @@ BATCH_PACKAGES = (*RECORDED_PACKAGES, "numba", "SALib", "dask", "distributed")
 
 
 class BatchInterruptedError(FoedsimError):
-    """Ctrl-C stopped the batch; what finished is stored and ``--resume`` continues it."""
+    """SIGINT (Ctrl-C) or SIGTERM stopped the batch; what finished is stored and ``--resume``
+    continues it.
 
-    exit_code = 130
+    Attributes:
+        signum: The signal.
+        exit_code: 128 + the signal's number, the shell's convention: 130 for SIGINT, 143 for
+            SIGTERM.
+    """
+
+    exit_code = 128 + signal.SIGINT
+
+    def __init__(self, message: str, signum: int = signal.SIGINT) -> None:
+        super().__init__(message)
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum
+
+
+class StopSignal(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while :func:`stop_on_signals` was active.
+
+    A ``KeyboardInterrupt``, so that everything that cleans up after Ctrl-C (atomic writes, the
+    serial executor) does so for SIGTERM too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM raise :class:`StopSignal` in the main thread.
+
+    SIGTERM (``kill PID``, ``timeout``, a scheduler ending a job) would otherwise end the
+    process at once and leave its worker processes running; as a ``KeyboardInterrupt`` it
+    stops the batch the way Ctrl-C does. After the first signal both are ignored until the
+    block ends, so a second one cannot break the clean-up (which takes seconds). Only
+    handlers still at Python's defaults are replaced, so an application's own handlers, or
+    a SIGINT ignored by the shell that started a background job, are left alone. Outside the
+    main thread, and inside another ``stop_on_signals`` block, it changes nothing. Usable as a
+    decorator.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    previous = {signum: signal.getsignal(signum) for signum in defaults}
+    replaced = [signum for signum, handler in defaults.items() if previous[signum] is handler]
+
+    def stop(signum: int, _frame: object) -> None:
+        for each in replaced:
+            signal.signal(each, signal.SIG_IGN)
+        raise StopSignal(signum)
+
+    for signum in replaced:
+        signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum in replaced:
+            signal.signal(signum, previous[signum])
 
 
 @dataclass
@@ -205,6 +265,7 @@ def _open_store(out: Path, spec: BatchSpec, plan: RunPlan, resume: bool,
     return store
 
 
+@stop_on_signals()
 def run_batch(
     spec: BatchSpec,
     out: Path,
@@ -234,7 +295,9 @@ def run_batch(
     Raises:
         BatchExistsError: ``out`` exists without ``resume``, or holds another batch.
         BatchLockedError: Another process is writing to ``out``.
-        BatchInterruptedError: Ctrl-C; finished runs are stored, ``resume=True`` continues.
+        BatchInterruptedError: SIGINT (Ctrl-C) or SIGTERM (handled like SIGINT while the batch
+            runs, :func:`stop_on_signals`): the executor's workers are stopped at once (runs
+            in progress are abandoned), finished runs are stored, ``resume=True`` continues.
         OutOfSpaceError: The disk or the quota ran full. The run being written counts as
             failed (its half-written folder is removed) and the batch stops at once, since
             every further run would fail the same way; finished runs are stored and
@@ -250,6 +313,9 @@ def run_batch(
     except OutOfSpaceError as exc:
         again = resume_hint if resume else f"run: foedsim batch {spec.file} --out {out}"
         raise OutOfSpaceError(f"{exc}; free space, then {again}") from None
+    except KeyboardInterrupt as exc:
+        raise BatchInterruptedError(f"interrupted before any run started; {resume_hint}",
+                                    getattr(exc, "signum", signal.SIGINT)) from None  # fmt: skip
     tracker = Progress(plan.n_runs)
     buffer: list[dict[str, Any]] = []
     ran = failed = 0
@@ -312,13 +378,17 @@ def run_batch(
                 buffer, last_flush = [], time.monotonic()
         store.write_summary_part(buffer)
         buffer = []
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        # Stop the workers first: a run in progress may take hours, and its half-written
+        # folder is cleaned up on resume.
+        executor.terminate()
         with contextlib.suppress(OutOfSpaceError):  # rebuilt from the run folders on resume
             store.write_summary_part(buffer)
         buffer = []
         raise BatchInterruptedError(
-            f"interrupted after {tracker.done}/{plan.n_runs} runs; finished runs are stored in "
-            f"{out}; {resume_hint}") from None
+            f"interrupted after {tracker.done}/{plan.n_runs} runs ({signal.Signals(signum).name})"
+            f"; finished runs are stored in {out}; {resume_hint}", signum) from None
     except OutOfSpaceError as exc:
         raise OutOfSpaceError(
             f"{exc}; the batch stopped after {tracker.done}/{plan.n_runs} runs, finished runs "

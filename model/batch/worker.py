@@ -36,6 +36,12 @@ THREAD_ENV_VARS = (
 )
 _pinned = False
 
+# Test-only fault injection, read by worker processes (never by the serial path), so that the
+# tests of worker deaths and interrupts (tests/test_batch_faults.py) can kill or stall the worker
+# of one given run. Never set it outside tests. Values: "RUN_ID:exit" (the worker running
+# RUN_ID exits at once with code 1, as if killed) or "RUN_ID:hang" (it sleeps for an hour).
+FAULT_ENV_VAR = "FOEDSIM_TEST_FAULT"
+
 
 def pin_threads() -> None:
     """Pin numpy's BLAS/OpenMP and Arrow's thread pools to one thread in this process.
@@ -58,9 +64,10 @@ def pin_threads() -> None:
 def ignore_sigint() -> None:
     """Worker initializer: pin thread pools and leave Ctrl-C to the parent process.
 
-    The parent stops submitting on Ctrl-C and lets running runs finish (their folders are
-    written atomically and reused by ``--resume``); a worker killed by the same signal would
-    turn every running run into a failure.
+    Ctrl-C in a terminal reaches every process of the group. The parent decides what happens:
+    it stops the workers itself (:meth:`model.batch.executors.Executor.terminate`) after
+    storing what finished; a worker that died of the same signal first would break the pool
+    and could have its run recorded as failed.
     """
     import signal
 
@@ -146,6 +153,20 @@ def is_complete(run_dir: Path) -> bool:
     return (run_dir / MANIFEST_NAME).is_file()
 
 
+def _inject_fault(run_id: str) -> None:
+    """Kill or stall this worker process if :data:`FAULT_ENV_VAR` names ``run_id`` (tests)."""
+    fault = os.environ.get(FAULT_ENV_VAR)
+    if not fault:
+        return
+    target, _, action = fault.rpartition(":")
+    if target != run_id:
+        return
+    if action == "exit":
+        os._exit(1)
+    if action == "hang":
+        time.sleep(3600)
+
+
 def execute(task: RunTask) -> RunResult:
     """Run one run of a batch (or read it back if its folder is complete).
 
@@ -158,6 +179,7 @@ def execute(task: RunTask) -> RunResult:
     """
     if task.pin_threads:
         pin_threads()
+        _inject_fault(task.key.run_id)
     t0 = time.perf_counter()
     run_dir = Path(task.run_dir)
     try:
