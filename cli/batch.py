@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--dask", metavar="ADDRESS", type=args_.dask_address,
                        help="use a running Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--allow-large", action="store_true",
+                   help="start even if the estimate exceeds a resource limit (docs/BATCHES.md)")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("sensitivity", help="Sobol or Morris indices of a finished batch")
@@ -83,9 +85,10 @@ class _Printer:
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run (or resume, or only check) a batch file."""
     from model.batch.design import plan_batch
-    from model.batch.executors import make_executor
+    from model.batch.executors import available_cores, make_executor
     from model.batch.runner import BatchInterruptedError, StopSignal, run_batch, stop_on_signals
     from model.batch.spec import load_batch
+    from model.bounds import ResourceLimitError, check_limits, estimate_batch
 
     spec = load_batch(args.file)
     out = check_out_dir(Path("runs") / spec.name if args.out is None else args.out, "--out",
@@ -95,6 +98,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(f"batch {spec.name}: {len(spec.scenarios)} scenario(s) x {design.n_points} design "
           f"point(s) ({design.method}) x {spec.replications} replication(s) = {plan.n_runs} "
           f"runs, tables '{spec.tables}'")  # fmt: skip
+    # Resource bounds before anything starts (issue 19): the runs still to do, on the workers
+    # the options ask for; above a limit, refused unless --allow-large.
+    if args.serial:
+        workers: int | None = 1
+    elif args.dask is not None:
+        workers = None  # an external cluster: its size and memory are not known here
+    else:
+        workers = args.workers or args.dask_local or available_cores()
+    estimate = estimate_batch(spec, plan, out, workers, local=args.dask is None,
+                              resume=args.resume)  # fmt: skip
+    where = "" if workers is None else f" on {workers} worker(s)"
+    print(f"estimate{where}: {estimate.describe()} (docs/BATCHES.md, 'Resource limits')")
+    try:
+        check_limits(estimate, out, allow=args.allow_large)
+    except ResourceLimitError as exc:
+        if not args.dry_run:
+            raise
+        print(f"  without --allow-large it would be refused: {exc}")
     if args.dry_run:
         for sc in spec.scenarios:
             print(f"  scenario {sc.name}: {sc.start}..{sc.end} ({', '.join(sc.files)})")

@@ -191,6 +191,7 @@ def format_kpi_summary(kpis: pd.DataFrame, years: tuple[int, ...] = (2025, 2030,
 
 def cmd_des(args: argparse.Namespace) -> int:
     """Simulate one office case by case (discrete-event model) and print its summary."""
+    from model.bounds import check_limits, office_estimate
     from model.des import load_office, simulate_office
 
     out = None if args.out is None else check_out_dir(args.out, "--out", DES_OUT_ALLOWED)
@@ -199,6 +200,10 @@ def cmd_des(args: argparse.Namespace) -> int:
         print(f"foedsim: error: --seed must be a non-negative integer, got {args.seed}",
               file=sys.stderr)  # fmt: skip
         return 2
+    estimate = office_estimate(spec, writes=out is not None)
+    if estimate.seconds is not None and estimate.seconds > 10:
+        print(f"estimate: {estimate.describe()} (docs/DES.md, 'Resource limits')")
+    check_limits(estimate, out, allow=args.allow_large)
     result = simulate_office(spec, seed=args.seed)
     s = result.summary
     print(f"office {spec.name} ({spec.time} time, {spec.weeks} weeks, "
@@ -308,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=args_.seed, default=0,
                    help="seed of the named random streams")
     p.add_argument("--out", help="folder for cases.parquet and weekly.parquet (optional)")
+    p.add_argument("--allow-large", action="store_true",
+                   help="start even if the estimate exceeds a resource limit (docs/DES.md)")
     p.set_defaults(func=cmd_des)
 
     p = sub.add_parser("docs", help="regenerate docs/PARAMETERS.md and docs/KPIS.md")
