@@ -21,8 +21,8 @@ def write_tiny_scenario(folder: Path, name: str = "tiny", end: str = "2023-03-31
     from model.catalogue import load_catalogue
 
     lines = ["[scenario]", f'name = "{name}"', "start = 2023-01-02", f"end = {end}",
-             "[parameters]", 'granularity = "verwaltung"']  # fmt: skip
-    for key, value in (parameters or {}).items():
+             "[parameters]"]  # fmt: skip
+    for key, value in {"granularity": "verwaltung", **(parameters or {})}.items():
         lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
     for sid in load_catalogue().services["service_id"]:
         if sid not in KEEP_SERVICES:
