@@ -18,7 +18,7 @@ from test_batch_fixture import ROOT, write_batch, write_tiny_scenario
 from cli.main import main
 from model.batch.design import RunPlan, make_design, plan_batch, replication_seeds, sample_points
 from model.batch.runner import Progress, run_batch
-from model.batch.spec import design_size, load_batch
+from model.batch.spec import SLUG_CHARS, design_size, load_batch, scenario_slug
 from model.batch.store import BatchExistsError, BatchLockedError, BatchStore
 from model.batch.worker import execute
 from model.errors import ScenarioError
@@ -102,6 +102,10 @@ BAD = [
     ('[batch]\nscenarios = ["tiny.toml"]\nreplications = 1000000\n[design]\nmethod = "lhs"\n'
      'samples = 1000\nuncertainties = ["volume_scale"]\n', "design.samples", "more than"),
     ("[batch\n", "", "not valid TOML"),
+    # issue 19, item 5: a trailing newline and an over-long name cannot name a folder
+    ('[batch]\nname = "abc\\n"\nscenarios = ["tiny.toml"]\n', "batch.name", "letters, digits"),
+    ('[batch]\nname = "' + "a" * 300 + '"\nscenarios = ["tiny.toml"]\n', "batch.name",
+     "at most 100 characters (it names the run folder), not 300"),
 ]  # fmt: skip
 
 
@@ -115,6 +119,23 @@ def test_bad_batch_file_gives_one_line_naming_file_and_key(folder, text, key, hi
     assert message.startswith(str(path))
     assert f"key '{key}'" in message or not key
     assert hint in message
+
+
+def test_a_300_character_scenario_name_gives_run_folders_the_file_system_accepts(tmp_path):
+    # issue 19, item 5: run ids hold the scenario's name, cut to SLUG_CHARS with a hash
+    long_a, long_b = "s" * 299 + "a", "s" * 299 + "b"  # differ only after the cut
+    write_tiny_scenario(tmp_path, "a")
+    write_tiny_scenario(tmp_path, "b")
+    for name, long in (("a", long_a), ("b", long_b)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(path.read_text().replace(f'name = "{name}"', f'name = "{long}"'))
+    path = write_batch(tmp_path, '[batch]\nname = "long"\nscenarios = ["a.toml", "b.toml"]\n')
+    report = run_batch(load_batch(path), tmp_path / "out")
+    assert report.done == 2 and report.failed == 0
+    ids = sorted(p.name for p in (tmp_path / "out" / "runs").iterdir())
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert all(len(i) <= SLUG_CHARS + len("-r000") for i in ids)
+    assert scenario_slug("baseline") == "baseline"  # short names are unchanged
 
 
 def test_good_batch_file_loads_with_relative_scenario_files(folder):

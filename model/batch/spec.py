@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,7 +51,13 @@ TABLE_CHOICES: tuple[str, ...] = ("kpis", "aggregates", "full")
 # the machinery (the store streams); raise it here if a real study needs more.
 MAX_RUNS = 10_000_000
 MAX_SEED = 2**63 - 1  # seeds are stored as int64 in Parquet
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+MAX_NAME_CHARS = 100
+"""Longest batch name (characters): it names the run folder, and file systems allow 255 bytes
+per folder name (the store adds hidden temporary siblings with a suffix)."""
+SLUG_CHARS = 80
+"""Longest scenario part of a run id (characters): longer scenario names are cut and get 8
+hex digits of their hash, so run folder names stay below the file systems' 255 bytes."""
 
 
 def _is_date(v: Any) -> str | None:
@@ -62,9 +69,12 @@ def _is_date(v: Any) -> str | None:
 
 
 def _is_name(v: Any) -> str | None:
-    if isinstance(v, str) and _NAME.match(v):
-        return None
-    return "must be a name of letters, digits, '_', '.' and '-' (it names the run folder)"
+    if not (isinstance(v, str) and _NAME.fullmatch(v)):  # fullmatch: no trailing newline
+        return "must be a name of letters, digits, '_', '.' and '-' (it names the run folder)"
+    if len(v) > MAX_NAME_CHARS:
+        return (f"must be at most {MAX_NAME_CHARS} characters (it names the run folder), "
+                f"not {len(v)}")
+    return None
 
 
 BATCH_KEYS = {
@@ -164,8 +174,13 @@ def _json_ready(value: Any) -> Any:
 
 
 def scenario_slug(name: str) -> str:
-    """A scenario name made safe for run folder names (``[A-Za-z0-9_.-]``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "scenario"
+    """A scenario name made safe for run folder names (``[A-Za-z0-9_.-]``, at most
+    :data:`SLUG_CHARS` characters)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "scenario"
+    if len(slug) > SLUG_CHARS:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:SLUG_CHARS - 9].rstrip('._-')}-{digest}"
+    return slug
 
 
 def _load_scenarios(shown: str, folder: Path, files: list[str]) -> list[Scenario]:
