@@ -54,11 +54,14 @@ def build_from_catalogue(
     shock_weekly, shock_mask = shock_schedule(cat.shocks, scenario.shocks, tuple(active), cal,
                                               land_codes)  # fmt: skip
     programmes = shock_weekly * factor[:, None]  # staffed; event surges are not
-    level = None
-    if p["demand_events"] == "history":  # the reforms of 2023-25 (model/events.py)
-        level = load_events().apply(tuple(active), volume, cal, season, shock_weekly)
+    level = warmup_shock = None
+    if p["demand_events"] == "history":  # the reforms of 2022-25 (model/events.py)
+        events = load_events()
+        level = events.apply(tuple(active), volume, cal, season, shock_weekly)
+        before = events.surges_before(tuple(active), volume, cal, int(p["warmup_weeks"]))
+        warmup_shock = before * factor[:, None] if before.any() else None
     spec = DemandSpec(volume, season, shock_weekly * factor[:, None], shock_mask, factor,
-                      programmes, level)  # fmt: skip
+                      programmes, level, warmup_shock)  # fmt: skip
     minutes = np.array([float(svc.at[sid, "minutes_per_case"]) for sid in active])
     running = np.array([svc.at[sid, "kind"] == "running_case" for sid in active])
     demography = None

@@ -118,6 +118,10 @@ class DemandSpec:
         event_level: Shape (n_services, n_weeks): the level of demand in force after dated
             demand events (already in ``season``; 1 without an event); ``None``: no events.
             Budgeted posts follow it (:meth:`model.engine.FederalModel.agency_workload`).
+        warmup_shock: Shape (n_services, warm-up weeks): nationwide cases a week, in the
+            warm-up before the start, of the surges of dated events that began before it
+            (:meth:`model.events.DemandEvents.surges_before`, before the volume factors are
+            applied like ``shock_weekly``); ``None``: none.
     """
 
     annual_volume: np.ndarray
@@ -127,6 +131,7 @@ class DemandSpec:
     volume_factor: np.ndarray
     programme_weekly: np.ndarray | None = None
     event_level: np.ndarray | None = None
+    warmup_shock: np.ndarray | None = None
 
 
 def cell_base_rates(
@@ -278,7 +283,10 @@ class ArrivalSampler:
                     lo = hi
         if shock.any():
             pause()
-            shock_rng = make_stream(self.seed, f"shock/{sid}/{year}")
+            # the run's programmes draw from shock/...; the warm-up's from warmup/shock/...
+            name = f"shock/{sid}/{year}" if self.prefix == "arrivals" else \
+                f"{self.prefix}/shock/{sid}/{year}"  # fmt: skip
+            shock_rng = make_stream(self.seed, name)
             add_columns_to_rows(shock_rng.poisson(np.outer(shock, shock_share)), rows, out)
 
     def job(self, year: int, base: np.ndarray, season: np.ndarray, shock: np.ndarray,

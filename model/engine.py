@@ -554,14 +554,14 @@ class FederalModel(mesa.Model):
         (each cell's counts added to its pair: the same numbers as drawing per cell)."""
         if weeks <= 0:
             return
-        n = min(weeks, self.calendar.n_weeks)
+        n = self._warm_up_draw_weeks(weeks)
         sampler = ArrivalSampler(self.seed, self.routing.services, self.routing.cell_service,
                                  prefix="warmup")  # fmt: skip
-        season = self.demand.season[:, :n]
+        season = self.demand.season[:, np.arange(n) % self.calendar.n_weeks]
         first_year = int(self.calendar.year[0])
         out = np.zeros((self.n_pairs, n), dtype=np.int32)
         self._warmup_job = sampler.job(first_year, self._base_for_year(first_year), season,
-                                       np.zeros_like(season), self.shock_share,
+                                       self._warm_up_shock(weeks)[:, :n], self.shock_share,
                                        self.routing.cell_pair, out)  # fmt: skip
         if self._prefetch is not None:
             self._prefetch.submit(self._warmup_job.work, self._kernel_idle.wait)
@@ -576,15 +576,31 @@ class FederalModel(mesa.Model):
         """
         if weeks <= 0 or self._warmup_job is None:
             return
-        n = min(weeks, self.calendar.n_weeks)
+        n = self._warm_up_draw_weeks(weeks)
         drawn = self._warmup_job.result()  # (n_pairs, n), pair-major
         self._warmup_job = None
         cycle = np.arange(weeks) % n
         arrivals = (drawn if weeks == n else drawn[:, cycle]).T
         self.queues = QueueState.empty(self.n_pairs, t0=-float(weeks))
-        season_w = self.demand.season[:, cycle].T
+        season_w = self.demand.season[:, np.arange(weeks) % self.calendar.n_weeks].T
         self._advance(arrivals, -weeks, record=False, season=season_w,
-                      shock=np.zeros_like(season_w))  # fmt: skip
+                      shock=self._warm_up_shock(weeks).T)  # fmt: skip
+
+    def _warm_up_shock(self, weeks: int) -> np.ndarray:
+        """(n_services, weeks): the surges of events before the start, by warm-up week."""
+        shock = self.demand.warmup_shock
+        out = np.zeros((len(self.routing.services), weeks))
+        if shock is not None:
+            k = min(weeks, shock.shape[1])
+            out[:, weeks - k:] = shock[:, shock.shape[1] - k:]
+        return out
+
+    def _warm_up_draw_weeks(self, weeks: int) -> int:
+        """Warm-up weeks drawn: the scenario's weeks at most (a longer warm-up repeats them),
+        all of them when events before the start add cases (their weeks do not repeat)."""
+        if self.demand.warmup_shock is not None:
+            return weeks
+        return min(weeks, self.calendar.n_weeks)
 
     # --- intake ---------------------------------------------------------------------------
     def _year_arrivals(self, t: int) -> tuple[int, np.ndarray]:

@@ -80,6 +80,35 @@ class DemandEvents:
                     shock_weekly[s, lo:hi] += cases[lo - w0 : hi - w0]
         return level
 
+    def surges_before(self, services: tuple[str, ...] | list[str], volume: np.ndarray,
+                      cal: Calendar, weeks: int) -> np.ndarray:  # fmt: skip
+        """The surges' cases in the ``weeks`` weeks before the run's first week, shape
+        (n_services, weeks), nationwide (the warm-up's weeks: column ``k`` is the week
+        ``weeks - k`` weeks before the start).
+
+        A reform that took effect before the start (residence titles for refugees from
+        Ukraine from March 2022) left open cases on the start day; the warm-up
+        (:meth:`model.engine.FederalModel._warm_up`) receives its cases in these weeks, so its
+        queues hold them on 1.1.2023. Cases of weeks before the warm-up are not simulated (the
+        warm-up's length is the parameter ``warmup_weeks``; lengthening it for an event would
+        change every office's initial queue). The level change of an event before the start
+        is not applied to the warm-up, which runs at the first weeks' demand.
+        """
+        out = np.zeros((len(services), max(0, int(weeks))))
+        for _, e in self.table.iterrows():
+            if e["service_id"] not in services or weeks <= 0:
+                continue
+            s = list(services).index(e["service_id"])
+            n = int(e["surge_weeks"])
+            w0 = cal.week_of(e["date"])  # < 0 before the start
+            if e["surge_share"] <= 0 or n <= 0 or w0 >= 0:
+                continue
+            cases = e["surge_share"] * volume[s] * shock_weekly_weights(e["profile"], n)
+            lo, hi = max(w0, -weeks), min(w0 + n, 0)
+            if hi > lo:
+                out[s, lo + weeks : hi + weeks] += cases[lo - w0 : hi - w0]
+        return out
+
 
 def build_events(raw: pd.DataFrame, services: pd.DataFrame) -> DemandEvents:
     """Check the event table against the catalogue; one-line errors name the file, the row

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.catalogue import CatalogueError, load_catalogue
+from model.catalogue import CatalogueError, load_catalogue, shock_weekly_weights
 from model.demand import Calendar
 from model.events import COLUMNS, build_events, load_events
 from model.runner import run_scenario
@@ -34,7 +34,7 @@ def build(*rows: dict):
 
 def test_packaged_events_load():
     t = load_events().table
-    assert set(t["event_id"]) == {"wohngeld_plus", "starmodg"}
+    assert set(t["event_id"]) == {"wohngeld_plus", "starmodg", "ukraine_residence"}
     assert t.set_index("event_id").at["starmodg", "date"] == dt.date(2024, 6, 27)
 
 
@@ -86,6 +86,26 @@ def test_event_before_the_start_keeps_only_the_rest_of_its_surge():
     assert shocks[0, :3].tolist() == pytest.approx([78.0, 52.0, 26.0], abs=1e-12)
 
 
+def test_surges_before_the_start_go_to_the_warm_up_weeks_by_hand():
+    # start Monday 2024-03-11: the event of Wednesday 10.1. began in week -9 (Monday 8.1.)
+    cal = Calendar.from_dates(dt.date(2024, 3, 11), dt.date(2024, 6, 30))
+    events = build(event_row(surge_weeks="20", profile="flat"))
+    services = ("wohngeld", "einbuergerung")
+    volume = np.array([1000.0, 520.0])
+    assert cal.week_of(dt.date(2024, 1, 10)) == -9
+    # 0.5 x 520 = 260 cases over 20 weeks, flat: 13 a week; the 9 weeks before the start are
+    # the last 9 of a 12-week warm-up; the other 11 weeks go to the run (apply)
+    before = events.surges_before(services, volume, cal, 12)
+    assert before.shape == (2, 12) and not before[0].any()
+    assert before[1].tolist() == pytest.approx([0.0] * 3 + [13.0] * 9, abs=1e-12)
+    season, shocks = np.ones((2, cal.n_weeks)), np.zeros((2, cal.n_weeks))
+    events.apply(services, volume, cal, season, shocks)
+    assert shocks[1, :11].tolist() == pytest.approx([13.0] * 11) and not shocks[1, 11:].any()
+    # a shorter warm-up keeps only its weeks (the earlier cases are not simulated); none, none
+    assert events.surges_before(services, volume, cal, 4)[1].tolist() == pytest.approx([13.0] * 4)
+    assert events.surges_before(services, volume, cal, 0).shape == (2, 0)
+
+
 @pytest.fixture(scope="module")
 def waves():
     sc = load_scenario("scenarios/baseline.toml")
@@ -96,6 +116,8 @@ def waves():
         k = k.tables["kpis"]
         nat = k[(k["level"] == "all") & (k["kpi"] == "arrivals_cases")]
         out[ev] = nat.pivot(index="service_id", columns="year", values="value")
+        stock = k[(k["level"] == "all") & (k["kpi"] == "backlog_cases")]
+        out[f"{ev}_backlog"] = stock.pivot(index="service_id", columns="year", values="value")
     return out
 
 
@@ -112,6 +134,19 @@ def test_baseline_has_the_reform_waves(waves):
     # StARModG (27.6.2024): more naturalisation applications in 2024, none before
     assert history.at["einbuergerung", 2023] == none.at["einbuergerung", 2023]
     assert history.at["einbuergerung", 2024] > 1.3 * none.at["einbuergerung", 2024]
+    # Ukraine (from 4.3.2022): the surge's last weeks fall into 2023, its earlier ones into
+    # the warm-up, whose open cases the offices hold at the start; 2024 is untouched
+    ukraine = events.loc["ukraine_residence"]
+    weights = shock_weekly_weights(ukraine["profile"], int(ukraine["surge_weeks"]))
+    start = dt.date(2023, 1, 2)
+    w0 = (ukraine["date"] - start).days // 7  # -44: week -44 holds 4.3.2022
+    tail = ukraine["surge_share"] * volume["aufenthaltstitel"] * weights[-w0:].sum()
+    extra = history.at["aufenthaltstitel", 2023] - none.at["aufenthaltstitel", 2023]
+    assert extra == pytest.approx(tail, abs=3000)  # Poisson sd ~ sqrt(tail) ~ 80
+    assert history.at["aufenthaltstitel", 2024] == none.at["aufenthaltstitel", 2024]
+    backlog, backlog_none = waves["history_backlog"], waves["none_backlog"]
+    assert backlog.at["aufenthaltstitel", 2023] > 1.1 * backlog_none.at["aufenthaltstitel", 2023]
     # the other services are untouched (same random numbers: common random numbers hold)
-    others = [s for s in history.index if s not in ("wohngeld", "einbuergerung", "all")]
+    others = [s for s in history.index
+              if s not in ("wohngeld", "einbuergerung", "aufenthaltstitel", "all")]  # fmt: skip
     pd.testing.assert_frame_equal(history.loc[others], none.loc[others])
