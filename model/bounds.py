@@ -16,6 +16,7 @@ scenarios or a loaded machine change them by tens of percent.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -181,13 +182,10 @@ class ResourceLimitError(FoedsimError):
 def available_memory_mb() -> float | None:
     """Memory available to new processes now (MB): ``MemAvailable`` of /proc/meminfo, else the
     physical memory; None where neither can be read."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) / 1024.0  # kB
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/meminfo", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) / 1024.0  # kB
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / MB
     except (ValueError, OSError, AttributeError):
@@ -315,17 +313,15 @@ def estimate_batch(spec: BatchSpec, plan: RunPlan, out: Path, workers: int | Non
         local: The workers run on this machine.
         resume: Leave out the runs whose folders in ``out`` are complete.
     """
-    from model.batch.worker import is_complete
+    from model.batch.store import BatchStore
 
     done: dict[str, int] = {}
-    runs_dir = out / "runs"
-    if resume and runs_dir.is_dir():
-        with os.scandir(runs_dir) as entries:
-            for entry in entries:
-                index = None if entry.name.startswith(".") else plan.index_of(entry.name)
-                if index is not None and is_complete(Path(entry.path)):
-                    name = plan.key(index).scenario
-                    done[name] = done.get(name, 0) + 1
+    if resume:
+        for run_id in BatchStore(out).complete_run_ids():
+            index = plan.index_of(run_id)
+            if index is not None:
+                name = plan.key(index).scenario
+                done[name] = done.get(name, 0) + 1
     per_scenario = plan.design.n_points * len(plan.seeds)
     rows = [(str(sc.parameters.get("granularity", "verwaltung")), weeks_of(sc.start, sc.end),
              per_scenario - done.get(sc.name, 0)) for sc in spec.scenarios]  # fmt: skip

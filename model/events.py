@@ -72,12 +72,7 @@ class DemandEvents:
             step = np.where(after, e["factor_after"], e["factor_before"])
             season[s] *= step
             level[s] *= step
-            n = int(e["surge_weeks"])
-            if e["surge_share"] > 0 and n > 0:
-                cases = e["surge_share"] * volume[s] * shock_weekly_weights(e["profile"], n)
-                lo, hi = max(w0, 0), min(w0 + n, cal.n_weeks)
-                if hi > lo:
-                    shock_weekly[s, lo:hi] += cases[lo - w0 : hi - w0]
+            _add_surge(shock_weekly[s], e, volume[s], w0, 0)
         return level
 
     def surges_before(self, services: tuple[str, ...] | list[str], volume: np.ndarray,
@@ -96,18 +91,24 @@ class DemandEvents:
         """
         out = np.zeros((len(services), max(0, int(weeks))))
         for _, e in self.table.iterrows():
-            if e["service_id"] not in services or weeks <= 0:
-                continue
-            s = list(services).index(e["service_id"])
-            n = int(e["surge_weeks"])
-            w0 = cal.week_of(e["date"])  # < 0 before the start
-            if e["surge_share"] <= 0 or n <= 0 or w0 >= 0:
-                continue
-            cases = e["surge_share"] * volume[s] * shock_weekly_weights(e["profile"], n)
-            lo, hi = max(w0, -weeks), min(w0 + n, 0)
-            if hi > lo:
-                out[s, lo + weeks : hi + weeks] += cases[lo - w0 : hi - w0]
+            if e["service_id"] in services and weeks > 0:
+                s = list(services).index(e["service_id"])
+                # the warm-up's weeks are -weeks .. -1 of the run's calendar
+                _add_surge(out[s], e, volume[s], cal.week_of(e["date"]), -int(weeks))
         return out
+
+
+def _add_surge(row: np.ndarray, e: pd.Series, volume: float, w0: int, first: int) -> None:
+    """Add event ``e``'s catch-up (``surge_share`` x ``volume`` over ``surge_weeks`` weeks
+    from week ``w0``) to ``row``, whose column 0 is week ``first``; weeks outside ``row`` are
+    dropped."""
+    n = int(e["surge_weeks"])
+    if e["surge_share"] <= 0 or n <= 0:
+        return
+    cases = e["surge_share"] * volume * shock_weekly_weights(e["profile"], n)
+    lo, hi = max(w0, first), min(w0 + n, first + len(row))
+    if hi > lo:
+        row[lo - first : hi - first] += cases[lo - w0 : hi - w0]
 
 
 def build_events(raw: pd.DataFrame, services: pd.DataFrame) -> DemandEvents:
